@@ -1,0 +1,1 @@
+"""diplomacy-kg: a linked-data publisher for diplomacy news."""
