@@ -1,0 +1,91 @@
+"""`kg serve`: serve RDF files (`--data`) or the published release over SPARQL 1.1."""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from kg.server.settings import ServerSettings
+from kg.store import StoreLoadError, load_data_store
+
+DEFAULTS = ServerSettings()
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Register the `kg serve` options on its subparser."""
+    parser.add_argument("--data", nargs="+", type=Path, metavar="FILE",
+                        help="serve these RDF files (Turtle, N-Triples, N-Quads, TriG, JSON-LD, RDF/XML) "
+                             "instead of the published release")
+    parser.add_argument("--host", default=DEFAULTS.host, help="address to listen on (default: %(default)s)")
+    parser.add_argument("--port", type=int, default=DEFAULTS.port,
+                        help="port to listen on; 0 picks a free one (default: %(default)s)")
+    parser.add_argument("--timeout", type=_positive(float), default=DEFAULTS.timeout,
+                        help="most seconds a query may run; clients may ask for less (default: %(default)s)")
+    parser.add_argument("--max-results", type=_positive(int), default=DEFAULTS.max_results,
+                        help="most rows (SELECT) or triples (CONSTRUCT/DESCRIBE) in a result (default: %(default)s)")
+    parser.add_argument("--allow-service-host", action="append", default=[], metavar="HOST",
+                        help="allow SERVICE calls to this host (repeatable; none by default)")
+    parser.add_argument("--workers", type=_positive(int), default=max(2, os.cpu_count() or 1),
+                        help="server processes (default: number of CPUs, at least 2)")
+    parser.add_argument("--cache-dir", type=Path, default=None,
+                        help="where stores loaded from --data are kept (default: ~/.cache/diplomacy-kg/stores)")
+    parser.add_argument("--build-dir", type=Path, default=Path("build"),
+                        help="build folder of the published release (default: %(default)s)")
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Load or locate the store, bind the socket, and supervise the worker processes."""
+    from kg.server.supervisor import Supervisor, bind_listener
+
+    try:
+        store_path = load_data_store(args.data, args.cache_dir) if args.data else _release_store(args.build_dir)
+    except (StoreLoadError, ReleaseUnavailable) as error:
+        print(f"kg serve: {error}", file=sys.stderr)
+        return 1
+    settings = ServerSettings(
+        host=args.host,
+        port=args.port,
+        timeout=args.timeout,
+        max_results=args.max_results,
+        allow_service_hosts=frozenset(host.lower() for host in args.allow_service_host),
+        workers=args.workers,
+    )
+    try:
+        listener = bind_listener(settings.host, settings.port)
+    except OSError as error:
+        print(f"kg serve: cannot listen on {settings.host}:{settings.port}: {error.strerror}", file=sys.stderr)
+        return 1
+    host, port = listener.getsockname()[:2]
+    shown_host = f"[{host}]" if ":" in host else host
+    print(f"kg serve: SPARQL endpoint at http://{shown_host}:{port}/sparql ({settings.workers} workers)", flush=True)
+    return Supervisor(store_path, settings, listener).run()
+
+
+class ReleaseUnavailable(Exception):
+    """There is no published release to serve yet."""
+
+
+def _release_store(build_dir: Path) -> Path:
+    try:
+        from kg.publish import ensure_release
+    except ImportError:
+        raise ReleaseUnavailable(
+            "no published release to serve yet (the publish stage is not available); "
+            "use `kg serve --data FILE...` to serve RDF files"
+        ) from None
+    store = ensure_release(build_dir) / "store"
+    if not store.is_dir():
+        raise ReleaseUnavailable(f"the release in {build_dir} has no store/ folder")
+    return store
+
+
+def _positive(kind: type) -> callable:
+    def parse(text: str):
+        value = kind(text)
+        if value <= 0:
+            raise argparse.ArgumentTypeError(f"must be positive, not {text}")
+        return value
+    parse.__name__ = kind.__name__
+    return parse

@@ -1,0 +1,115 @@
+"""Content negotiation for SPARQL results: media types, `Accept` q-values and the `format` parameter."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+from pyoxigraph import QueryResultsFormat, RdfFormat
+
+
+@dataclass(frozen=True)
+class Representation:
+    """One way to write a result: the media types that select it and the serializer to use."""
+
+    content_type: str  # what the response says it is
+    media_types: tuple[str, ...]  # what an Accept header may name to get it (first: canonical)
+    names: tuple[str, ...]  # values of the `format` parameter that select it
+    serializer: QueryResultsFormat | RdfFormat
+
+
+def _rep(serializer, content_type: str, aliases: tuple[str, ...], names: tuple[str, ...]) -> Representation:
+    return Representation(content_type, (content_type.split(";")[0], *aliases), names, serializer)
+
+
+# Order = server preference when the client has none (the first is the default).
+SOLUTION_FORMATS: tuple[Representation, ...] = (
+    _rep(QueryResultsFormat.JSON, "application/sparql-results+json", ("application/json",), ("json", "srj")),
+    _rep(QueryResultsFormat.XML, "application/sparql-results+xml", ("application/xml", "text/xml"), ("xml", "srx")),
+    _rep(QueryResultsFormat.CSV, "text/csv; charset=utf-8", (), ("csv",)),
+    _rep(QueryResultsFormat.TSV, "text/tab-separated-values; charset=utf-8", (), ("tsv",)),
+)
+GRAPH_FORMATS: tuple[Representation, ...] = (
+    _rep(RdfFormat.TURTLE, "text/turtle; charset=utf-8", ("application/x-turtle", "application/turtle"), ("turtle", "ttl")),
+    _rep(RdfFormat.N_TRIPLES, "application/n-triples", ("text/plain",), ("ntriples", "n-triples", "nt")),
+    _rep(RdfFormat.RDF_XML, "application/rdf+xml", ("application/xml", "text/xml"), ("rdfxml", "rdf", "xml")),
+    _rep(RdfFormat.JSON_LD, "application/ld+json", ("application/json",), ("jsonld", "json-ld", "json")),
+    _rep(RdfFormat.N_QUADS, "application/n-quads", (), ("nquads", "n-quads", "nq")),
+    _rep(RdfFormat.TRIG, "application/trig", (), ("trig",)),
+)
+
+
+class NotAcceptable(Exception):
+    """Nothing the client accepts can be produced (HTTP 406); the message lists what can."""
+
+
+def choose(offers: tuple[Representation, ...], accept: str | None, format_name: str | None) -> Representation:
+    """Pick the representation named by `format` (a name or media type), else by `Accept`."""
+    if format_name:
+        return _by_format_name(offers, format_name.strip().lower())
+    return _by_accept(offers, accept or "*/*")
+
+
+@lru_cache(maxsize=512)
+def _by_format_name(offers: tuple[Representation, ...], name: str) -> Representation:
+    for offer in offers:
+        if name in offer.names or name in offer.media_types:
+            return offer
+    raise NotAcceptable(
+        f"unknown format {name!r} for this query; use one of: "
+        + ", ".join(offer.names[0] for offer in offers)
+    )
+
+
+@lru_cache(maxsize=512)
+def _by_accept(offers: tuple[Representation, ...], accept: str) -> Representation:
+    ranges = parse_accept(accept)
+    best, best_q = None, 0.0
+    for offer in offers:
+        # Wildcards are judged against the canonical type only, aliases count when named exactly.
+        canonical, *aliases = offer.media_types
+        q = max([_quality(ranges, canonical), *(q for r, q in ranges if r in aliases)])
+        if q > best_q:
+            best, best_q = offer, q
+    if best is None:
+        raise NotAcceptable(
+            f"cannot produce any of {accept!r} for this query; available: "
+            + ", ".join(offer.media_types[0] for offer in offers)
+        )
+    return best
+
+
+def parse_accept(accept: str) -> list[tuple[str, float]]:
+    """Media ranges of an Accept header with their q-values (1.0 when absent, 0 when malformed)."""
+    ranges = []
+    for item in accept.split(","):
+        media_range, *params = (part.strip() for part in item.split(";"))
+        if not media_range:
+            continue
+        q = 1.0
+        for param in params:
+            key, _, value = param.partition("=")
+            if key.strip().lower() == "q":
+                try:
+                    q = min(max(float(value), 0.0), 1.0)
+                except ValueError:
+                    q = 0.0
+        ranges.append((media_range.lower(), q))
+    return ranges
+
+
+def _quality(ranges: list[tuple[str, float]], media_type: str) -> float:
+    """The q-value the most specific matching range gives `media_type` (RFC 9110 precedence)."""
+    major = media_type.split("/")[0]
+    best_specificity, q = -1, 0.0
+    for media_range, range_q in ranges:
+        if media_range == media_type:
+            specificity = 2
+        elif media_range == f"{major}/*":
+            specificity = 1
+        elif media_range == "*/*":
+            specificity = 0
+        else:
+            continue
+        if specificity > best_specificity:
+            best_specificity, q = specificity, range_q
+    return q

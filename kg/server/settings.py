@@ -1,0 +1,30 @@
+"""Operator settings of the server, shared by the CLI, the supervisor and each worker process."""
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+
+
+@dataclass(frozen=True)
+class ServerSettings:
+    """What an operator can set with `kg serve` options; JSON-serializable for worker processes."""
+
+    host: str = "127.0.0.1"
+    port: int = 8000
+    timeout: float = 10.0  # seconds; the most any query may run (clients may ask for less)
+    max_results: int = 10_000  # rows of a SELECT, triples of a CONSTRUCT/DESCRIBE
+    allow_service_hosts: frozenset[str] = field(default_factory=frozenset)  # SERVICE targets allowed
+    workers: int = 2  # server processes; one is recycled when it abandons a runaway query
+    threads: int = 16  # query threads per worker process
+    max_query_bytes: int = 1 << 20  # largest request body accepted
+
+    def to_json(self) -> str:
+        data = asdict(self)
+        data["allow_service_hosts"] = sorted(self.allow_service_hosts)
+        return json.dumps(data)
+
+    @classmethod
+    def from_json(cls, text: str) -> ServerSettings:
+        data = json.loads(text)
+        data["allow_service_hosts"] = frozenset(data["allow_service_hosts"])
+        return cls(**data)

@@ -1,0 +1,282 @@
+"""The SPARQL 1.1 Protocol endpoint (`/sparql`) as a lean ASGI application.
+
+It is plain ASGI rather than a FastAPI view because it is the hot path: a lookup query costs
+pyoxigraph well under a millisecond, so request parsing, negotiation and query inspection are kept
+to a few dictionary look-ups (the last two are cached). Requests:
+
+- GET `?query=`, POST `application/x-www-form-urlencoded`, POST `application/sparql-query` (UTF-8);
+- `default-graph-uri` / `named-graph-uri` choose the dataset; without them (and without FROM in
+  the query) the default graph is the union of all graphs of the store;
+- `timeout` (seconds) lowers the operator's time limit, `format` overrides the Accept header;
+- GET without a query returns the service description.
+
+Errors are JSON `{"status", "error", "message"}`, never a traceback.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import re
+from collections.abc import Awaitable, Callable
+from http import HTTPStatus
+from itertools import islice
+from typing import Any
+from urllib.parse import parse_qsl
+
+from pyoxigraph import NamedNode, QueryTriples, Store, serialize
+
+from kg.query_executor import QueryExecutor, QueryTimeout
+from kg.server import service_description
+from kg.server.conneg import GRAPH_FORMATS, SOLUTION_FORMATS, NotAcceptable, Representation, choose
+from kg.server.query_policy import InspectedQuery, QueryRefused, inspect_query
+from kg.server.settings import ServerSettings
+
+log = logging.getLogger(__name__)
+
+Scope = dict[str, Any]
+Receive = Callable[[], Awaitable[dict[str, Any]]]
+Send = Callable[[dict[str, Any]], Awaitable[None]]
+
+FORM_MEDIA_TYPE = "application/x-www-form-urlencoded"
+QUERY_MEDIA_TYPE = "application/sparql-query"
+UPDATE_MEDIA_TYPE = "application/sparql-update"
+ALLOWED_METHODS = "GET, HEAD, POST, OPTIONS"
+GRAPH_FORMS = frozenset({"CONSTRUCT", "DESCRIBE"})
+UNION_DATASET = {"use_default_graph_as_union": True}
+_HOST = re.compile(r"[A-Za-z0-9.\-]+(?::[0-9]{1,5})?|\[[0-9A-Fa-f:.]+\](?::[0-9]{1,5})?")
+READ_ONLY_MESSAGE = "this endpoint is read-only: SPARQL Update is not accepted"
+
+
+class ProtocolError(Exception):
+    """A request the endpoint answers with a 4xx/5xx status and a message."""
+
+    def __init__(self, status: int, message: str, headers: tuple[tuple[bytes, bytes], ...] = ()) -> None:
+        super().__init__(message)
+        self.status, self.message, self.headers = status, message, headers
+
+
+class SparqlEndpoint:
+    """ASGI app answering SPARQL 1.1 Protocol queries from one read-only store."""
+
+    def __init__(self, executor: QueryExecutor, settings: ServerSettings) -> None:
+        self.executor, self.settings = executor, settings
+        self._named_graphs = list(executor.store.named_graphs())
+        self._descriptions: dict[tuple[str, Representation], bytes] = {}
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        headers = _headers(scope)
+        try:
+            status, content_type, body, extra = await self._respond(scope, receive, headers)
+        except ProtocolError as error:
+            status, content_type, extra = error.status, b"application/json", error.headers
+            body = json.dumps(
+                {"status": error.status, "error": HTTPStatus(error.status).phrase, "message": error.message}
+            ).encode()
+        except Exception:  # noqa: BLE001 - the client gets a message, the log gets the traceback
+            log.exception("internal error answering %s", scope.get("query_string", b"")[:200])
+            status, content_type, extra = 500, b"application/json", ()
+            body = b'{"status": 500, "error": "Internal Server Error", "message": "internal error; see the server log"}'
+        await send({
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", content_type),
+                (b"content-length", str(len(body)).encode()),
+                (b"vary", b"Accept"),
+                *extra,
+            ],
+        })
+        await send({"type": "http.response.body", "body": b"" if scope["method"] == "HEAD" else body})
+
+    async def _respond(self, scope: Scope, receive: Receive, headers: dict[bytes, bytes]):
+        params = await _read_parameters(scope, receive, headers, self.settings.max_query_bytes)
+        if "update" in params:
+            raise ProtocolError(403, READ_ONLY_MESSAGE)
+        queries = params.get("query", [])
+        if len(queries) > 1:
+            raise ProtocolError(400, f"{len(queries)} 'query' parameters given; send exactly one")
+        accept = headers.get(b"accept", b"").decode("latin-1") or None
+        format_name = _single(params, "format")
+        endpoint = _endpoint_url(scope, headers)
+        if not queries:
+            representation = _negotiate(GRAPH_FORMATS, accept, format_name)
+            return 200, representation.content_type.encode(), self._description(endpoint, representation), ()
+        query = queries[0]
+        try:
+            inspected = inspect_query(query, self.settings.allow_service_hosts, self.settings.max_results)
+        except QueryRefused as refusal:
+            raise ProtocolError(403, str(refusal)) from None
+        is_graph = inspected.form in GRAPH_FORMS
+        representation = _negotiate(GRAPH_FORMATS if is_graph else SOLUTION_FORMATS, accept, format_name)
+        dataset = _dataset(params, inspected)
+        timeout = self._timeout(_single(params, "timeout"))
+        cap = self.settings.max_results
+
+        def evaluate(store: Store) -> tuple[bytes, bool]:
+            try:
+                result = store.query(inspected.text, base_iri=endpoint, **dataset)
+                if isinstance(result, QueryTriples):
+                    triples = list(islice(result, cap + 1))
+                    return serialize(triples[:cap], format=representation.serializer, prefixes=inspected.prefixes), len(triples) > cap
+                return result.serialize(format=representation.serializer), inspected.row_limit_imposed
+            except SyntaxError as error:
+                raise ProtocolError(400, f"malformed query: {_syntax_error(store, query, error)}") from None
+            except (ValueError, TypeError, RuntimeError) as error:
+                raise ProtocolError(400, f"the query could not be evaluated: {error}") from None
+
+        try:
+            body, capped = await self.executor.run(evaluate, timeout)
+        except QueryTimeout as error:
+            raise ProtocolError(503, f"{error}; simplify the query or add a LIMIT", ((b"connection", b"close"),)) from None
+        extra = ((b"x-result-limit", str(cap).encode()),) if capped else ()
+        return 200, representation.content_type.encode(), body, extra
+
+    def _timeout(self, requested: str | None) -> float:
+        if requested is None:
+            return self.settings.timeout
+        try:
+            seconds = float(requested)
+        except ValueError:
+            seconds = -1.0
+        if not 0 < seconds < float("inf"):
+            raise ProtocolError(400, f"timeout must be a positive number of seconds, not {requested!r}")
+        return min(seconds, self.settings.timeout)
+
+    def _description(self, endpoint: str, representation: Representation) -> bytes:
+        key = (endpoint, representation)
+        if key not in self._descriptions:
+            if len(self._descriptions) > 64:  # one entry per Host header seen: keep it bounded
+                self._descriptions.clear()
+            triples = service_description.describe_service(endpoint, self._named_graphs, self.settings)
+            self._descriptions[key] = service_description.render(triples, representation)
+        return self._descriptions[key]
+
+
+def _syntax_error(store: Store, original: str, error: SyntaxError) -> SyntaxError:
+    """The parse error of the client's own text, not of the text with an imposed LIMIT.
+
+    Only parsing happens here: pyoxigraph evaluates lazily, and the result is never iterated.
+    """
+    try:
+        store.query(original)
+    except SyntaxError as original_error:
+        return original_error
+    return error
+
+
+def _headers(scope: Scope) -> dict[bytes, bytes]:
+    """Request headers by lower-case name; ASGI servers already lower-case them."""
+    return dict(scope["headers"])
+
+
+async def _read_parameters(
+    scope: Scope, receive: Receive, headers: dict[bytes, bytes], max_bytes: int
+) -> dict[str, list[str]]:
+    """The protocol parameters of a request, from its URL and, for POST, its body."""
+    method = scope["method"]
+    params = _parse_form(scope["query_string"], "URL query string")
+    if method in ("GET", "HEAD"):
+        return params
+    if method != "POST":
+        raise ProtocolError(405, f"method {method} not allowed; use GET or POST", ((b"allow", ALLOWED_METHODS.encode()),))
+    content_type = headers.get(b"content-type", b"").decode("latin-1")
+    media_type, _, media_params = content_type.partition(";")
+    media_type = media_type.strip().lower()
+    body = await _read_body(receive, max_bytes)
+    if media_type == FORM_MEDIA_TYPE:
+        for name, values in _parse_form(body, "form body").items():
+            params.setdefault(name, []).extend(values)
+        return params
+    if media_type == QUERY_MEDIA_TYPE:
+        charset = _charset(media_params)
+        if charset not in (None, "utf-8", "utf8"):
+            raise ProtocolError(415, f"query text must be UTF-8, not {charset}")
+        if "query" in params:
+            raise ProtocolError(400, "query given both in the body and as a URL parameter")
+        params["query"] = [_utf8(body, "query body")]
+        return params
+    if media_type == UPDATE_MEDIA_TYPE:
+        raise ProtocolError(403, READ_ONLY_MESSAGE)
+    raise ProtocolError(
+        415,
+        (f"unsupported Content-Type {content_type!r}" if media_type else "missing Content-Type")
+        + f"; POST a query as {QUERY_MEDIA_TYPE} or {FORM_MEDIA_TYPE}",
+    )
+
+
+async def _read_body(receive: Receive, max_bytes: int) -> bytes:
+    chunks, size = [], 0
+    while True:
+        message = await receive()
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > max_bytes:
+            raise ProtocolError(413, f"request body larger than {max_bytes} bytes")
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            return b"".join(chunks)
+
+
+def _parse_form(raw: bytes, where: str) -> dict[str, list[str]]:
+    params: dict[str, list[str]] = {}
+    if raw:
+        try:
+            pairs = parse_qsl(_utf8(raw, where), keep_blank_values=True, encoding="utf-8", errors="strict")
+        except UnicodeDecodeError:
+            raise ProtocolError(400, f"the {where} is not percent-encoded UTF-8") from None
+        for name, value in pairs:
+            params.setdefault(name, []).append(value)
+    return params
+
+
+def _utf8(raw: bytes, where: str) -> str:
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise ProtocolError(400, f"the {where} is not valid UTF-8 (byte {error.start})") from None
+
+
+def _charset(media_params: str) -> str | None:
+    for param in media_params.split(";"):
+        key, _, value = param.partition("=")
+        if key.strip().lower() == "charset":
+            return value.strip().strip('"').lower()
+    return None
+
+
+def _single(params: dict[str, list[str]], name: str) -> str | None:
+    values = params.get(name)
+    if not values:
+        return None
+    if len(values) > 1:
+        raise ProtocolError(400, f"{len(values)} {name!r} parameters given; send at most one")
+    return values[0]
+
+
+def _negotiate(offers: tuple[Representation, ...], accept: str | None, format_name: str | None) -> Representation:
+    try:
+        return choose(offers, accept, format_name)
+    except NotAcceptable as error:
+        raise ProtocolError(406, str(error)) from None
+
+
+def _dataset(params: dict[str, list[str]], inspected: InspectedQuery) -> dict[str, Any]:
+    """pyoxigraph dataset arguments: the protocol's graphs win over FROM, FROM over the union."""
+    default_graphs, named_graphs = params.get("default-graph-uri", []), params.get("named-graph-uri", [])
+    if default_graphs or named_graphs:
+        try:
+            return {
+                "default_graph": [NamedNode(iri) for iri in default_graphs],
+                "named_graphs": [NamedNode(iri) for iri in named_graphs],
+            }
+        except ValueError as error:
+            raise ProtocolError(400, f"invalid graph IRI: {error}") from None
+    return {} if inspected.has_dataset_clause else UNION_DATASET
+
+
+def _endpoint_url(scope: Scope, headers: dict[bytes, bytes]) -> str:
+    """The URL the client called, used as the base IRI of its query and in the service description."""
+    host = headers.get(b"host", b"").decode("latin-1")
+    if not _HOST.fullmatch(host):
+        host = "localhost"
+    return f"{scope.get('scheme', 'http')}://{host}{scope['path']}"

@@ -1,0 +1,116 @@
+"""Run several worker processes on one listening socket and keep that many accepting.
+
+Why processes: pyoxigraph cannot cancel a query, so a worker that abandoned a runaway query
+must exit to end it (kg.server.worker). The supervisor owns the socket, so connections keep being
+accepted by the other workers meanwhile, and it starts a replacement as soon as a worker says it
+is draining (or dies), so the number of accepting workers stays constant.
+"""
+from __future__ import annotations
+
+import os
+import select
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from kg.server.settings import ServerSettings
+from kg.server.worker import DRAINING, STARTUP_FAILED
+
+
+def bind_listener(host: str, port: int) -> socket.socket:
+    """A listening TCP socket; IPPROTO_TCP is explicit so accepted sockets get TCP_NODELAY."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    listener = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    listener.bind((host, port))
+    listener.listen(1024)
+    listener.set_inheritable(True)
+    return listener
+
+
+class Supervisor:
+    """Keeps `settings.workers` accepting worker processes serving `store_path` on `listener`."""
+
+    def __init__(self, store_path: Path, settings: ServerSettings, listener: socket.socket) -> None:
+        self.store_path, self.settings, self.listener = store_path, settings, listener
+        self._status_read, self._status_write = os.pipe()
+        self._accepting: dict[int, subprocess.Popen] = {}
+        self._draining: dict[int, subprocess.Popen] = {}
+        self._stopping = False
+
+    def run(self) -> int:
+        """Serve until SIGINT/SIGTERM; exit status 1 if workers cannot start."""
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(signum, self._stop)
+        try:
+            for _ in range(self.settings.workers):
+                self._spawn()
+            status = self._watch()
+        finally:
+            self._shutdown()
+        return status
+
+    def _stop(self, signum: int, frame: object) -> None:
+        self._stopping = True
+
+    def _spawn(self) -> None:
+        worker = subprocess.Popen(
+            [
+                sys.executable, "-m", "kg.server.worker",
+                "--listen-fd", str(self.listener.fileno()),
+                "--status-fd", str(self._status_write),
+                "--store", str(self.store_path),
+                "--settings", self.settings.to_json(),
+            ],
+            pass_fds=(self.listener.fileno(), self._status_write),
+        )
+        self._accepting[worker.pid] = worker
+
+    def _watch(self) -> int:
+        buffer = b""
+        while not self._stopping:
+            try:
+                readable, _, _ = select.select([self._status_read], [], [], 0.2)
+            except InterruptedError:
+                continue
+            if readable:
+                buffer += os.read(self._status_read, 4096)
+                *lines, buffer = buffer.split(b"\n")
+                for line in lines:
+                    self._replace_draining(int(line.removeprefix(DRAINING)))
+            for pid, worker in list(self._accepting.items()):
+                code = worker.poll()
+                if code is None:
+                    continue
+                del self._accepting[pid]
+                if code == STARTUP_FAILED:
+                    return 1
+                self._spawn()
+            for pid, worker in list(self._draining.items()):
+                if worker.poll() is not None:
+                    del self._draining[pid]
+        return 0
+
+    def _replace_draining(self, pid: int) -> None:
+        """Start a replacement now for a worker that stopped accepting; it exits on its own."""
+        worker = self._accepting.pop(pid, None)
+        if worker is not None:
+            self._draining[pid] = worker
+            self._spawn()
+
+    def _shutdown(self) -> None:
+        workers = [*self._accepting.values(), *self._draining.values()]
+        for worker in workers:
+            if worker.poll() is None:
+                worker.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + self.settings.timeout + 5
+        for worker in workers:
+            try:
+                worker.wait(max(deadline - time.monotonic(), 0.1))
+            except subprocess.TimeoutExpired:
+                worker.kill()
+                worker.wait()
+        self.listener.close()

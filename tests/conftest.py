@@ -1,0 +1,128 @@
+"""Shared fixtures: a real `kg serve` subprocess on a free 127.0.0.1 port, reached over real HTTP."""
+from __future__ import annotations
+
+import os
+import re
+import select
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO.parent / "shared"  # CI clones the repo with shared/ beside it
+STARTUP_SECONDS = 60
+
+
+@dataclass
+class RunningServer:
+    """A `kg serve` process started by a test, and where to reach it."""
+
+    process: subprocess.Popen
+    base_url: str  # http://127.0.0.1:PORT
+    log_path: Path  # the server's stderr
+
+    @property
+    def sparql(self) -> str:
+        return f"{self.base_url}/sparql"
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+
+def start_kg_serve(args: list[str], work_dir: Path) -> RunningServer:
+    """Start `kg serve --port 0 ARGS` and return once /sparql answers; raise with its log if it does not."""
+    log_path = work_dir / f"kg-serve-{time.monotonic_ns()}.log"
+    command = [sys.executable, "-m", "kg.cli", "serve", "--host", "127.0.0.1", "--port", "0",
+               "--cache-dir", str(work_dir / "store-cache"), *args]
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE, stderr=log)
+    deadline = time.monotonic() + STARTUP_SECONDS
+    try:
+        base_url = _read_url(process, deadline)
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{base_url}/sparql", timeout=5).status_code == 200:
+                    return RunningServer(process, base_url, log_path)
+            except httpx.TransportError:
+                pass
+            if process.poll() is not None:
+                break
+            time.sleep(0.1)
+        raise RuntimeError(f"kg serve did not become ready:\n{log_path.read_text(errors='replace')}")
+    except BaseException:
+        stop_kg_serve(process)
+        raise
+
+
+def stop_kg_serve(process: subprocess.Popen) -> None:
+    """Stop a server started by start_kg_serve (its supervisor stops its workers), by PID."""
+    if process.poll() is None:
+        os.kill(process.pid, signal.SIGTERM)
+        try:
+            process.wait(30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+    if process.stdout:
+        process.stdout.close()
+
+
+def _read_url(process: subprocess.Popen, deadline: float) -> str:
+    line = b""
+    while time.monotonic() < deadline and process.poll() is None:
+        ready, _, _ = select.select([process.stdout], [], [], 0.2)
+        if ready:
+            line += os.read(process.stdout.fileno(), 4096)
+            match = re.search(rb"http://127\.0\.0\.1:(\d+)/sparql", line)
+            if match:
+                return f"http://127.0.0.1:{match.group(1).decode()}"
+    raise RuntimeError(f"kg serve exited with {process.poll()} before listening")
+
+
+@pytest.fixture(scope="session")
+def kg_serve(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[..., RunningServer]]:
+    """Factory fixture: `kg_serve("--data", path, ...)` starts a server, stopped at the end of the session."""
+    work_dir = tmp_path_factory.mktemp("kg-serve")
+    started: list[RunningServer] = []
+
+    def start(*args: str | os.PathLike) -> RunningServer:
+        server = start_kg_serve([str(arg) for arg in args], work_dir)
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        stop_kg_serve(server.process)
+
+
+@pytest.fixture(scope="session")
+def protocol_suite_dir() -> Path:
+    """The W3C SPARQL 1.1 Protocol suite in ../shared (required: CI provides it, so fail if absent)."""
+    suite = SHARED / "conformance" / "sparql11-protocol"
+    if not (suite / "manifest.ttl").is_file():
+        pytest.fail(f"the W3C protocol suite is missing: expected {suite}/manifest.ttl")
+    return suite
+
+
+@pytest.fixture(scope="session")
+def protocol_dataset(protocol_suite_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """protocol-dataset.nq built by the suite's own runner, in a scratch folder (shared/ is read-only)."""
+    work = tmp_path_factory.mktemp("protocol-suite")
+    for data in protocol_suite_dir.glob("data*.nt"):
+        (work / data.name).write_bytes(data.read_bytes())
+    subprocess.run([sys.executable, str(protocol_suite_dir / "run.py"), "--make-dataset", str(work)],
+                   check=True, capture_output=True)
+    return work / "protocol-dataset.nq"
+
+
+@pytest.fixture(scope="session")
+def protocol_server(kg_serve: Callable[..., RunningServer], protocol_dataset: Path) -> RunningServer:
+    """`kg serve --data protocol-dataset.nq`: data1..3 as named graphs, default settings."""
+    return kg_serve("--data", protocol_dataset)
