@@ -1,1 +1,3 @@
 """diplomacy-kg: a linked-data publisher for diplomacy news."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,124 @@
+"""`kg build`: seeds → mapping → RDF → SHACL gate → published release.
+
+Nothing is published unless every article maps cleanly and every graph conforms to the shapes.
+"""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import rdflib
+from pyoxigraph import Quad
+
+from kg import __version__
+from kg.mapping import load_article, load_corpus
+from kg.publish import Release, current_release, publish_release
+from kg.rdf import (CAMEO, ENTITIES_GRAPH, ONTOLOGY_GRAPH, SKOS, Iris, article_quads, article_sources, canonical,
+                    ontology_quads, registry_quads)
+from kg.seeds import SeedError, SeedProblem
+from kg.validate import Violation, load_shapes, to_rdflib, validate_graph
+
+INPUT_FOLDERS = ("ontology", "seeds", "shapes")
+
+
+class ValidationFailed(Exception):
+    """The graph does not conform to the shapes; nothing was published."""
+
+    def __init__(self, violations: list[Violation]):
+        self.violations = violations
+        super().__init__("\n".join(str(v) for v in violations))
+
+
+@dataclass(frozen=True)
+class Project:
+    """The input folders of a build."""
+
+    root: Path
+
+    @property
+    def seeds(self) -> Path:
+        return self.root / "seeds"
+
+    @property
+    def ontology(self) -> Path:
+        return self.root / "ontology"
+
+    @property
+    def shapes(self) -> Path:
+        return self.root / "shapes"
+
+
+def input_fingerprint(project: Project, iris: Iris) -> str:
+    """A hash of everything a release depends on: input files, base IRI and code version."""
+    digest = hashlib.sha256(f"{__version__}\n{iris.base}\n".encode())
+    for folder in INPUT_FOLDERS:
+        for path in sorted((project.root / folder).rglob("*")):
+            if path.is_file():
+                digest.update(path.relative_to(project.root).as_posix().encode() + b"\0")
+                digest.update(path.read_bytes() + b"\0")
+    return digest.hexdigest()[:20]
+
+
+def cameo_codes(ontology: list[Quad]) -> set[str]:
+    return {q.object.value for q in ontology if q.predicate == SKOS.notation and q.subject.value.startswith(CAMEO.iri)}
+
+
+def build(project: Project, build_dir: Path, iris: Iris) -> Release:
+    """Build, validate and publish; raises SeedError or ValidationFailed and then publishes nothing."""
+    fingerprint = input_fingerprint(project, iris)
+    existing = current_release(build_dir)
+    if existing is not None and existing.id == fingerprint:
+        return existing
+
+    registry, folders = load_corpus(project.seeds, project.root)
+    ontology = ontology_quads(project.ontology, iris)
+    entities = registry_quads(registry, iris)
+    shapes = load_shapes(project.shapes)
+    shared = to_rdflib(ontology + entities)
+    codes = cameo_codes(ontology)
+
+    problems: list[SeedProblem] = []
+    violations: list[Violation] = []
+    article_graphs: list[list[Quad]] = []
+    articles: list[str] = []
+    shared_result = validate_graph(shared, shapes)
+    violations.extend(shared_result.violations if not shared_result.conforms else [])
+    for folder in folders:
+        try:
+            article = load_article(folder, registry, codes, project.root)
+        except SeedError as error:
+            problems.extend(error.problems)
+            continue
+        if article.id != folder.name:
+            problems.append(SeedProblem(article.mapping_file, 1,
+                                        f"article id {article.id!r} must equal its folder name {folder.name!r}"))
+            continue
+        quads = article_quads(article, registry, iris)
+        data = rdflib.Graph()
+        data += shared
+        data += to_rdflib(quads)
+        result = validate_graph(data, shapes, article_sources(article, registry, iris))
+        if not result.conforms:
+            violations.extend(result.violations)
+        article_graphs.append(quads)
+        articles.append(article.id)
+    if problems:
+        raise SeedError(problems)
+    if violations:
+        raise ValidationFailed(violations)
+
+    graphs = [*article_graphs, list(canonical(entities)), list(canonical(ontology))]
+    report = validation_report(iris, [iris.article_graph(a) for a in articles]
+                               + [iris.graph(ENTITIES_GRAPH), iris.graph(ONTOLOGY_GRAPH)])
+    summary = {"articles": articles, "base": iris.base, "version": __version__}
+    return publish_release(build_dir, fingerprint, graphs, report, summary)
+
+
+def validation_report(iris: Iris, graphs: list) -> bytes:
+    """The SHACL report of a successful build, one conforming report per validated graph (Turtle)."""
+    lines = ["@prefix sh: <http://www.w3.org/ns/shacl#> .", "@prefix dcterms: <http://purl.org/dc/terms/> .", ""]
+    for graph in graphs:
+        lines.append(f"<{graph.value}#validation> a sh:ValidationReport ; sh:conforms true ; "
+                     f"dcterms:subject <{graph.value}> .")
+    return ("\n".join(lines) + "\n").encode()
