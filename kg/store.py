@@ -74,7 +74,9 @@ def load_data_store(files: Sequence[Path], cache_dir: Path | None = None) -> Pat
             try:
                 store.bulk_load(path=str(path), format=rdf_format_for(path))
             except SyntaxError as error:
-                raise StoreLoadError(f"{path}: {error}") from None
+                where = f"{path}:{error.lineno}:{error.offset}" if error.lineno else str(path)
+                reason = (error.msg or str(error)).split(": ", 1)[-1]
+                raise StoreLoadError(f"{where}: {reason}") from None
             except OSError as error:
                 raise StoreLoadError(f"{path}: cannot load: {error}") from None
         store.flush()

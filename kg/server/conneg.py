@@ -29,9 +29,9 @@ SOLUTION_FORMATS: tuple[Representation, ...] = (
     _rep(QueryResultsFormat.TSV, "text/tab-separated-values; charset=utf-8", (), ("tsv",)),
 )
 GRAPH_FORMATS: tuple[Representation, ...] = (
-    _rep(RdfFormat.TURTLE, "text/turtle; charset=utf-8", ("application/x-turtle", "application/turtle"), ("turtle", "ttl")),
+    _rep(RdfFormat.TURTLE, "text/turtle; charset=utf-8", ("application/x-turtle", "application/turtle"), ("turtle", "ttl", "n3")),
     _rep(RdfFormat.N_TRIPLES, "application/n-triples", ("text/plain",), ("ntriples", "n-triples", "nt")),
-    _rep(RdfFormat.RDF_XML, "application/rdf+xml", ("application/xml", "text/xml"), ("rdfxml", "rdf", "xml")),
+    _rep(RdfFormat.RDF_XML, "application/rdf+xml", ("application/xml", "text/xml"), ("rdfxml", "rdf+xml", "rdf", "xml")),
     _rep(RdfFormat.JSON_LD, "application/ld+json", ("application/json",), ("jsonld", "json-ld", "json")),
     _rep(RdfFormat.N_QUADS, "application/n-quads", (), ("nquads", "n-quads", "nq")),
     _rep(RdfFormat.TRIG, "application/trig", (), ("trig",)),
@@ -42,20 +42,25 @@ class NotAcceptable(Exception):
     """Nothing the client accepts can be produced (HTTP 406); the message lists what can."""
 
 
-def choose(offers: tuple[Representation, ...], accept: str | None, format_name: str | None) -> Representation:
-    """Pick the representation named by `format` (a name or media type), else by `Accept`."""
-    if format_name:
-        return _by_format_name(offers, format_name.strip().lower())
+def choose(offers: tuple[Representation, ...], accept: str | None, format_names: tuple[str, ...]) -> Representation:
+    """Pick the representation named by `format` (a name or media type), else by `Accept`.
+
+    Several `format` values are tried in order: SPARQLWrapper, for one, sends a name and a media type.
+    """
+    if format_names:
+        return _by_format_names(offers, format_names)
     return _by_accept(offers, accept or "*/*")
 
 
 @lru_cache(maxsize=512)
-def _by_format_name(offers: tuple[Representation, ...], name: str) -> Representation:
-    for offer in offers:
-        if name in offer.names or name in offer.media_types:
-            return offer
+def _by_format_names(offers: tuple[Representation, ...], names: tuple[str, ...]) -> Representation:
+    for name in names:
+        name = name.strip().lower()
+        for offer in offers:
+            if name in offer.names or name in offer.media_types:
+                return offer
     raise NotAcceptable(
-        f"unknown format {name!r} for this query; use one of: "
+        f"unknown format {', '.join(names)!r} for this query; use one of: "
         + ", ".join(offer.names[0] for offer in offers)
     )
 

@@ -96,10 +96,10 @@ class SparqlEndpoint:
         if len(queries) > 1:
             raise ProtocolError(400, f"{len(queries)} 'query' parameters given; send exactly one")
         accept = headers.get(b"accept", b"").decode("latin-1") or None
-        format_name = _single(params, "format")
+        format_names = tuple(value for value in params.get("format", ()) if value)
         endpoint = _endpoint_url(scope, headers)
         if not queries:
-            representation = _negotiate(GRAPH_FORMATS, accept, format_name)
+            representation = _negotiate(GRAPH_FORMATS, accept, format_names)
             return 200, representation.content_type.encode(), self._description(endpoint, representation), ()
         query = queries[0]
         try:
@@ -107,7 +107,7 @@ class SparqlEndpoint:
         except QueryRefused as refusal:
             raise ProtocolError(403, str(refusal)) from None
         is_graph = inspected.form in GRAPH_FORMS
-        representation = _negotiate(GRAPH_FORMATS if is_graph else SOLUTION_FORMATS, accept, format_name)
+        representation = _negotiate(GRAPH_FORMATS if is_graph else SOLUTION_FORMATS, accept, format_names)
         dataset = _dataset(params, inspected)
         timeout = self._timeout(_single(params, "timeout"))
         cap = self.settings.max_results
@@ -253,9 +253,9 @@ def _single(params: dict[str, list[str]], name: str) -> str | None:
     return values[0]
 
 
-def _negotiate(offers: tuple[Representation, ...], accept: str | None, format_name: str | None) -> Representation:
+def _negotiate(offers: tuple[Representation, ...], accept: str | None, format_names: tuple[str, ...]) -> Representation:
     try:
-        return choose(offers, accept, format_name)
+        return choose(offers, accept, format_names)
     except NotAcceptable as error:
         raise ProtocolError(406, str(error)) from None
 
