@@ -14,7 +14,7 @@ from pyoxigraph import Quad
 from kg import __version__
 from kg.mapping import load_article, load_corpus
 from kg.publish import Release, current_release, publish_release
-from kg.rdf import (CAMEO, ENTITIES_GRAPH, ONTOLOGY_GRAPH, SKOS, Iris, article_quads, article_sources, canonical,
+from kg.rdf import (CAMEO, DEFAULT_BASE, ENTITIES_GRAPH, ONTOLOGY_GRAPH, SKOS, Iris, article_quads, article_sources, canonical,
                     ontology_quads, registry_quads)
 from kg.seeds import SeedError, SeedProblem
 from kg.validate import Violation, load_shapes, to_rdflib, validate_graph
@@ -122,3 +122,14 @@ def validation_report(iris: Iris, graphs: list) -> bytes:
         lines.append(f"<{graph.value}#validation> a sh:ValidationReport ; sh:conforms true ; "
                      f"dcterms:subject <{graph.value}> .")
     return ("\n".join(lines) + "\n").encode()
+
+
+def ensure_release(build_dir: Path, project: Project, base: str | None = None) -> Release:
+    """The current release, rebuilt first when missing or stale (what `kg serve` serves).
+
+    Without an explicit base IRI the current release's base is kept, so `kg build --base X` then
+    `kg serve` serves X rather than rebuilding under the default base.
+    """
+    existing = current_release(build_dir)
+    base = base or (existing.manifest["base"] if existing else DEFAULT_BASE)
+    return build(project, build_dir, Iris(base))

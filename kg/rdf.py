@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Iterator
 
-from pyoxigraph import Literal, NamedNode, Quad, RdfFormat, parse
+from pyoxigraph import BlankNode, Literal, NamedNode, Quad, RdfFormat, parse
 
 from kg.mapping import (ArticleMapping, Claim, Event, Position, Proposal, Registry, Span, Statement,
                         TimeExpression)
@@ -96,7 +96,16 @@ def ontology_quads(ontology_dir: Path, iris: Iris) -> list[Quad]:
     graph = iris.graph(ONTOLOGY_GRAPH)
     quads = []
     for path in sorted(ontology_dir.glob("*.ttl")):
-        quads.extend(Quad(t.subject, t.predicate, t.object, graph) for t in parse(path=str(path), format=RdfFormat.TURTLE))
+        # Blank nodes (e.g. OWL lists) get stable skolem IRIs, numbered in parse order, so dumps stay canonical.
+        skolems: dict[BlankNode, NamedNode] = {}
+
+        def stable(term):
+            if isinstance(term, BlankNode):
+                return skolems.setdefault(term, NamedNode(f"{iris.base}.well-known/genid/{path.stem}-{len(skolems) + 1}"))
+            return term
+
+        quads.extend(Quad(stable(t.subject), t.predicate, stable(t.object), graph)
+                     for t in parse(path=str(path), format=RdfFormat.TURTLE))
     return quads
 
 

@@ -126,3 +126,30 @@ def protocol_dataset(protocol_suite_dir: Path, tmp_path_factory: pytest.TempPath
 def protocol_server(kg_serve: Callable[..., RunningServer], protocol_dataset: Path) -> RunningServer:
     """`kg serve --data protocol-dataset.nq`: data1..3 as named graphs, default settings."""
     return kg_serve("--data", protocol_dataset)
+
+
+def run_kg(*args: str | os.PathLike, cwd: Path = REPO, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    """Run the real `kg` command line; returns the completed process with text output."""
+    return subprocess.run([sys.executable, "-m", "kg.cli", *(str(a) for a in args)], cwd=cwd, capture_output=True,
+                          text=True, env={**os.environ, **(env or {})}, timeout=600)
+
+
+@pytest.fixture(scope="session")
+def built_release(tmp_path_factory: pytest.TempPathFactory):
+    """The seed corpus built by `kg build` into a scratch build folder; returns the kg.publish.Release."""
+    from kg.publish import current_release
+
+    build_dir = tmp_path_factory.mktemp("build")
+    result = run_kg("build", "--build-dir", build_dir)
+    assert result.returncode == 0, result.stderr
+    release = current_release(build_dir)
+    assert release is not None
+    return release
+
+
+@pytest.fixture(scope="session")
+def release_store(built_release):
+    """The built release's store, opened read-only (as the server opens it)."""
+    from pyoxigraph import Store
+
+    return Store.read_only(str(built_release.store_path))
