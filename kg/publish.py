@@ -11,6 +11,7 @@ whole, and a failed or interrupted build leaves the published release untouched.
 """
 from __future__ import annotations
 
+import gzip
 import hashlib
 import json
 import os
@@ -19,9 +20,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Iterator
 
-from pyoxigraph import Quad, RdfFormat, Store, parse, serialize
+from pyoxigraph import (BlankNode, CanonicalizationAlgorithm, Dataset, Quad, RdfFormat, Store, parse,
+                        serialize)
 
-from kg.rdf import PREFIXES
+from kg.describe import DatasetInfo, describe_release
+from kg.jsonld import ContextBuilder, write_jsonld
+from kg.rdf import PREFIXES, canonical
 
 RELEASES = "releases"
 CURRENT = "current"
@@ -31,10 +35,13 @@ UNION_NQUADS = "graph.nq"
 DUMP_FORMATS = {
     "graph.nq": RdfFormat.N_QUADS,
     "graph.trig": RdfFormat.TRIG,
+    "graph.jsonld": RdfFormat.JSON_LD,
     "graph.ttl": RdfFormat.TURTLE,
     "graph.nt": RdfFormat.N_TRIPLES,
 }
-
+CONTEXT_FILE = "context.jsonld"
+DESCRIPTION_FILE = "void.ttl"
+CHECKSUMS_FILE = "SHA256SUMS"
 
 @dataclass(frozen=True)
 class Release:
@@ -75,21 +82,65 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
-def write_dumps(nquads: Path, dumps: Path) -> dict[str, dict]:
-    """Write every dump format from the canonical N-Quads file, streaming; returns sizes and checksums."""
+def write_dumps(nquads: Path, dumps: Path, base: str) -> None:
+    """Write every dump format, the JSON-LD context and a gzip copy of each dump from the N-Quads file.
+
+    Each format is streamed from a fresh parse of the canonical N-Quads, so memory stays flat however
+    large the corpus grows; the triple formats hold the union of the named graphs.
+    """
     for name, rdf_format in DUMP_FORMATS.items():
         target = dumps / name
-        if name == UNION_NQUADS:
-            continue
-        quads = parse(path=str(nquads), format=RdfFormat.N_QUADS)
-        items: Iterator = quads if rdf_format.supports_datasets else (q.triple for q in quads)
-        serialize(items, str(target), rdf_format, prefixes=PREFIXES)
-    files = {}
-    for path in sorted(dumps.iterdir()):
-        files[path.name] = {"bytes": path.stat().st_size, "sha256": sha256_of(path)}
-    (dumps / "SHA256SUMS").write_text("".join(f"{meta['sha256']}  {name}\n" for name, meta in files.items()),
-                                      encoding="utf-8")
+        if rdf_format == RdfFormat.JSON_LD:
+            context = ContextBuilder().add(_read(nquads)).build(base)
+            (dumps / CONTEXT_FILE).write_text(json.dumps({"@context": context.document()}, indent=1) + "\n",
+                                              encoding="utf-8")
+            with target.open("w", encoding="utf-8") as out:
+                write_jsonld(_read(nquads), context, out)
+        elif name != UNION_NQUADS:
+            quads = _read(nquads)
+            items: Iterator = quads if rdf_format.supports_datasets else (q.triple for q in quads)
+            serialize(items, str(target), rdf_format, prefixes=PREFIXES)
+        gzip_file(target)
+
+
+def _read(nquads: Path) -> Iterator[Quad]:
+    return parse(path=str(nquads), format=RdfFormat.N_QUADS)
+
+
+def gzip_file(path: Path) -> Path:
+    """`path` + `.gz`, byte-reproducible: no file name and a zero timestamp in the gzip header."""
+    target = path.with_name(path.name + ".gz")
+    with path.open("rb") as source, target.open("wb") as raw, \
+            gzip.GzipFile(filename="", mode="wb", compresslevel=9, fileobj=raw, mtime=0) as out:
+        shutil.copyfileobj(source, out, 1 << 20)
+    return target
+
+
+def inventory(dumps: Path) -> dict[str, dict]:
+    """Byte size and SHA-256 of every file in `dumps` but the checksum file, by name."""
+    return {path.name: {"bytes": path.stat().st_size, "sha256": sha256_of(path)}
+            for path in sorted(dumps.iterdir()) if path.name != CHECKSUMS_FILE}
+
+
+def write_checksums(dumps: Path) -> dict[str, dict]:
+    """Write SHA256SUMS (the format `sha256sum -c` reads) for every file in `dumps`; returns the inventory."""
+    files = inventory(dumps)
+    (dumps / CHECKSUMS_FILE).write_text("".join(f"{meta['sha256']}  {name}\n" for name, meta in files.items()),
+                                        encoding="utf-8")
     return files
+
+
+def stable_blank_nodes(quads: list[Quad]) -> list[Quad]:
+    """Quads whose blank nodes have labels derived from the graph's shape, not from parser randomness.
+
+    Only the ontology has blank nodes (OWL lists); without this a rebuild of the same input would
+    give different bytes. pyoxigraph's canonical labels are stable within its pinned minor version.
+    """
+    if not any(isinstance(term, BlankNode) for q in quads for term in (q.subject, q.object)):
+        return quads
+    dataset = Dataset(quads)
+    dataset.canonicalize(CanonicalizationAlgorithm.UNSTABLE)
+    return list(canonical(dataset))
 
 
 def publish_release(build_dir: Path, release_id: str, graphs: Iterable[list[Quad]],
@@ -101,17 +152,24 @@ def publish_release(build_dir: Path, release_id: str, graphs: Iterable[list[Quad
     if not (final / "release.json").is_file():
         staging = releases / f".staging-{release_id}-{os.getpid()}"
         shutil.rmtree(staging, ignore_errors=True)
-        (staging / "dumps").mkdir(parents=True)
-        nquads = staging / "dumps" / UNION_NQUADS
+        dumps = staging / "dumps"
+        dumps.mkdir(parents=True)
+        nquads = dumps / UNION_NQUADS
         triples = 0
         with nquads.open("wb") as out:
             for quads in graphs:
+                quads = stable_blank_nodes(quads)
                 serialize(quads, out, RdfFormat.N_QUADS)
                 triples += len(quads)
-        files = write_dumps(nquads, staging / "dumps")
         store = Store(str(staging / "store"))
         store.bulk_load(path=str(nquads), format=RdfFormat.N_QUADS)
         store.optimize()
+        write_dumps(nquads, dumps, summary["base"])
+        # The description lists the dumps with their checksums, so it cannot be inside them: it is
+        # published beside them (and in SHA256SUMS), and served at /.well-known/void.
+        description = describe_release(store, DatasetInfo(release_id, summary), inventory(dumps))
+        (dumps / DESCRIPTION_FILE).write_bytes(description)
+        files = write_checksums(dumps)
         del store
         (staging / "validation-report.ttl").write_bytes(validation_report)
         manifest = {"release": release_id, "quads": triples, "dumps": files, **summary}

@@ -1,0 +1,213 @@
+"""The dataset description (VoID + DCAT) of a release, computed from its store when it is published.
+
+Statistics come from SPARQL COUNT queries over the store (`COUNT_QUERIES`, `PARTITION_QUERIES`), so
+the numbers are exactly what the endpoint answers to the same queries. The description names the
+dataset `{base}dataset`, the endpoint `{base}sparql` and each dump `{base}dumps/<file>`: public IRIs
+under the base, never the address a server happens to listen on.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
+from pathlib import Path
+
+from pyoxigraph import Literal, NamedNode, RdfFormat, Store, Triple, serialize
+
+from kg.jsonld import base_prefixes, compact_iri
+from kg.rdf import PREFIXES
+
+VOID = "http://rdfs.org/ns/void#"
+DCAT = "http://www.w3.org/ns/dcat#"
+DCT = PREFIXES["dcterms"]
+SPDX = "http://spdx.org/rdf/terms#"
+FOAF = "http://xmlns.com/foaf/0.1/"
+SD = "http://www.w3.org/ns/sparql-service-description#"
+XSD = PREFIXES["xsd"]
+IANA = "https://www.iana.org/assignments/media-types/"
+DESCRIPTION_PREFIXES = {"void": VOID, "dcat": DCAT, "dcterms": DCT, "spdx": SPDX, "foaf": FOAF, "sd": SD,
+                        **{k: PREFIXES[k] for k in ("rdf", "rdfs", "xsd", "schema", "dipl", "owl")}}
+
+LICENSE = "https://creativecommons.org/licenses/by/4.0/"
+TITLE = "Diplomacy KG"
+DESCRIPTION = ("Diplomacy news as linked data: actors, events, statements, claims with who asserts or denies "
+               "them, and proposals, every fact grounded in an exact span of the source article's text.")
+RIGHTS = ("The mapping is published under CC BY 4.0. The quoted article text remains the property of its "
+          "publisher and is included for grounding and research.")
+
+MEDIA_TYPES = {
+    ".nq": "application/n-quads",
+    ".trig": "application/trig",
+    ".jsonld": "application/ld+json",
+    ".ttl": "text/turtle",
+    ".nt": "application/n-triples",
+    ".gz": "application/gzip",
+}
+
+# The dataset-wide statistics: one number each, named by the VoID property it fills.
+COUNT_QUERIES = {
+    "triples": "SELECT (COUNT(*) AS ?n) WHERE { SELECT DISTINCT ?s ?p ?o WHERE { GRAPH ?g { ?s ?p ?o } } }",
+    "entities": "SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE { GRAPH ?g { ?s a ?class } FILTER(isIRI(?s)) }",
+    "classes": "SELECT (COUNT(DISTINCT ?class) AS ?n) WHERE { GRAPH ?g { ?s a ?class } }",
+    "properties": "SELECT (COUNT(DISTINCT ?p) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }",
+    "distinctSubjects": "SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }",
+    "distinctObjects": "SELECT (COUNT(DISTINCT ?o) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }",
+}
+# Per-partition statistics: (?key, ?n) rows.
+PARTITION_QUERIES = {
+    "graph": "SELECT ?key (COUNT(*) AS ?n) WHERE { GRAPH ?key { ?s ?p ?o } } GROUP BY ?key",
+    "class": "SELECT ?key (COUNT(DISTINCT ?s) AS ?n) WHERE { GRAPH ?g { ?s a ?key } } GROUP BY ?key",
+    "property": "SELECT ?key (COUNT(*) AS ?n) WHERE { SELECT DISTINCT ?s ?key ?o WHERE { GRAPH ?g { ?s ?key ?o } } } "
+                "GROUP BY ?key",
+}
+ARTICLES_QUERY = """SELECT ?article ?url ?published WHERE { GRAPH ?g {
+  ?article a <http://schema.org/NewsArticle> ; <http://schema.org/url> ?url ; <http://schema.org/datePublished> ?published
+} } ORDER BY ?article"""
+
+
+PARTITION_KEYS = {"graph": SD + "name", "class": VOID + "class", "property": VOID + "property"}
+
+
+def media_type(name: str) -> str:
+    """The media type a published file is served with (a .gz file is gzip, never a content encoding)."""
+    return MEDIA_TYPES.get(Path(name).suffix, "text/plain")
+
+
+@dataclass(frozen=True)
+class DatasetInfo:
+    """What the description needs besides the store: release id and the build summary."""
+
+    release: str
+    summary: dict  # base, version, articles
+
+    @property
+    def base(self) -> str:
+        return self.summary["base"]
+
+    @property
+    def dataset(self) -> NamedNode:
+        return NamedNode(f"{self.base}dataset")
+
+
+def counts(store: Store) -> dict[str, int]:
+    """The dataset-wide statistics, by VoID property name."""
+    return {name: int(next(iter(store.query(query)))["n"].value) for name, query in COUNT_QUERIES.items()}
+
+
+def partitions(store: Store, kind: str) -> list[tuple[str, int]]:
+    """(IRI, count) rows of one partition query, sorted by IRI."""
+    return sorted((row["key"].value, int(row["n"].value)) for row in store.query(PARTITION_QUERIES[kind])
+                  if isinstance(row["key"], NamedNode))
+
+
+def release_date(published: list[str]) -> str:
+    """`SOURCE_DATE_EPOCH` (reproducible builds) when set, else the newest source article's date.
+
+    Never the wall clock: the same input must give byte-identical files.
+    """
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    if epoch:
+        return datetime.fromtimestamp(int(epoch), timezone.utc).date().isoformat()
+    return max(published, default=date(1970, 1, 1).isoformat())
+
+
+def describe_release(store: Store, info: DatasetInfo, files: dict[str, dict]) -> bytes:
+    """The VoID + DCAT description (Turtle) of the data in `store` and the dump `files` (name → bytes, sha256)."""
+    triples = description_triples(store, info, files)
+    return serialize(sorted(triples, key=lambda t: (str(t.subject), str(t.predicate), str(t.object))),
+                     format=RdfFormat.TURTLE, prefixes=DESCRIPTION_PREFIXES)
+
+
+def description_triples(store: Store, info: DatasetInfo, files: dict[str, dict]) -> list[Triple]:
+    base, dataset = info.base, info.dataset
+    triples: list[Triple] = []
+
+    def add(subject: NamedNode, predicate: str, obj) -> None:
+        triples.append(Triple(subject, NamedNode(predicate), obj))
+
+    def integer(value: int) -> Literal:
+        return Literal(str(value), datatype=NamedNode(XSD + "integer"))
+
+    def english(text: str) -> Literal:
+        return Literal(text, language="en")
+
+    articles = [(row["article"], row["url"], row["published"].value) for row in store.query(ARTICLES_QUERY)]
+    issued = Literal(release_date([published for _, _, published in articles]), datatype=NamedNode(XSD + "date"))
+    rdf_type = PREFIXES["rdf"] + "type"
+    for kind in ("void:Dataset", "dcat:Dataset"):
+        prefix, name = kind.split(":")
+        add(dataset, rdf_type, NamedNode(DESCRIPTION_PREFIXES[prefix] + name))
+    add(dataset, DCT + "title", english(TITLE))
+    add(dataset, DCT + "description", english(DESCRIPTION))
+    add(dataset, DCT + "license", NamedNode(LICENSE))
+    add(dataset, DCT + "rights", english(RIGHTS))
+    publisher = NamedNode(base)
+    add(dataset, DCT + "publisher", publisher)
+    add(publisher, rdf_type, NamedNode(FOAF + "Organization"))
+    add(publisher, FOAF + "name", Literal("diplomacy-kg"))
+    add(dataset, DCT + "issued", issued)
+    add(dataset, DCT + "modified", issued)
+    add(dataset, DCAT + "version", Literal(info.release))
+    add(dataset, PREFIXES["owl"] + "versionInfo", Literal(info.summary.get("version", "")))
+    for article, url, _ in articles:
+        add(dataset, DCT + "source", url)
+        add(dataset, VOID + "exampleResource", article)
+    add(dataset, VOID + "sparqlEndpoint", NamedNode(f"{base}sparql"))
+    add(dataset, VOID + "uriSpace", Literal(base))
+    add(dataset, VOID + "feature", NamedNode("http://www.w3.org/ns/formats/N-Quads"))
+
+    for name, value in counts(store).items():
+        add(dataset, VOID + name, integer(value))
+    vocabularies: set[str] = set()
+    for kind, predicate, count_property in (("graph", "subset", "triples"), ("class", "classPartition", "entities"),
+                                            ("property", "propertyPartition", "triples")):
+        for iri, count in partitions(store, kind):
+            part = NamedNode(f"{dataset.value}#{kind}-{_fragment(iri, base)}")
+            add(dataset, VOID + predicate, part)
+            add(part, rdf_type, NamedNode(VOID + "Dataset"))
+            add(part, PARTITION_KEYS[kind], NamedNode(iri))
+            add(part, VOID + count_property, integer(count))
+            if kind != "graph":
+                vocabularies.update(ns for ns in PREFIXES.values() if iri.startswith(ns) and ns != base)
+    for namespace in sorted(vocabularies):
+        add(dataset, VOID + "vocabulary", NamedNode(namespace))
+
+    service = NamedNode(f"{base}sparql")
+    add(service, rdf_type, NamedNode(DCAT + "DataService"))
+    add(service, DCAT + "endpointURL", service)
+    add(service, DCAT + "servesDataset", dataset)
+    add(service, DCT + "conformsTo", NamedNode("https://www.w3.org/TR/sparql11-protocol/"))
+    add(dataset, DCAT + "distribution", service)  # also found as a service by DCAT-AP harvesters
+
+    for name, meta in sorted(files.items()):
+        download = NamedNode(f"{base}dumps/{name}")
+        if name.startswith("graph."):
+            add(dataset, VOID + "dataDump", download)
+        distribution = NamedNode(f"{download.value}#distribution")
+        checksum = NamedNode(f"{download.value}#sha256")
+        add(dataset, DCAT + "distribution", distribution)
+        add(distribution, rdf_type, NamedNode(DCAT + "Distribution"))
+        add(distribution, DCAT + "downloadURL", download)
+        add(distribution, DCAT + "accessURL", NamedNode(f"{base}dumps/"))
+        inner = name[:-3] if name.endswith(".gz") else name
+        add(distribution, DCAT + "mediaType", NamedNode(IANA + media_type(inner)))
+        if inner != name:
+            add(distribution, DCAT + "compressFormat", NamedNode(IANA + "application/gzip"))
+        add(distribution, DCAT + "byteSize", Literal(str(meta["bytes"]), datatype=NamedNode(XSD + "nonNegativeInteger")))
+        add(distribution, DCT + "license", NamedNode(LICENSE))
+        add(distribution, DCT + "issued", issued)
+        add(distribution, SPDX + "checksum", checksum)
+        add(checksum, rdf_type, NamedNode(SPDX + "Checksum"))
+        add(checksum, SPDX + "algorithm", NamedNode(SPDX + "checksumAlgorithm_sha256"))
+        add(checksum, SPDX + "checksumValue", Literal(meta["sha256"], datatype=NamedNode(XSD + "hexBinary")))
+    return triples
+
+
+def _fragment(iri: str, base: str) -> str:
+    """A readable, stable fragment for a partition: the IRI relative to the base or compacted, else a hash."""
+    candidate = compact_iri(iri, {**base_prefixes(base), **PREFIXES})
+    if candidate != iri and re.fullmatch(r"[A-Za-z0-9:/._-]+", candidate):
+        return candidate
+    return hashlib.sha1(iri.encode()).hexdigest()[:12]
