@@ -1,0 +1,138 @@
+"""Bad seed input: `kg build` names the file, the line and what is wrong, exits non-zero and publishes nothing."""
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from conftest import REPO, run_kg
+
+MAPPING = "seeds/articles/cgtn-2019-03-01-hanoi-summit/mapping.yaml"
+REGISTRY = "seeds/entities.yaml"
+
+
+@pytest.fixture(scope="module")
+def published_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of the project's inputs with one good release already published in its build folder."""
+    project = tmp_path_factory.mktemp("project")
+    for folder in ("ontology", "seeds", "shapes"):
+        shutil.copytree(REPO / folder, project / folder)
+    result = run_kg("build", "--build-dir", project / "build", env={"KG_PROJECT": str(project)})
+    assert result.returncode == 0, result.stderr
+    return project
+
+
+def snapshot(build_dir: Path) -> dict[str, bytes]:
+    """Every file of the published release, and where `current` points."""
+    current = build_dir / "current"
+    files = {str(current.readlink()): b""}
+    files.update({str(p.relative_to(current.resolve())): p.read_bytes()
+                  for p in sorted(current.resolve().rglob("*")) if p.is_file()})
+    return files
+
+
+def break_and_build(project: Path, tmp_path: Path, file: str, old: str, new: str) -> tuple[str, int]:
+    """Copy the project, replace `old` (which must occur once) by `new` in `file`, run `kg build` on it.
+
+    Returns stderr and the 1-based line where the replacement starts.
+    """
+    broken = tmp_path / "project"
+    shutil.copytree(project, broken, symlinks=True)
+    path = broken / file
+    text = path.read_text(encoding="utf-8")
+    assert text.count(old) == 1, f"test setup: {old!r} must occur once in {file}"
+    line = text[:text.index(old)].count("\n") + 1
+    path.write_text(text.replace(old, new), encoding="utf-8")
+    before = snapshot(broken / "build")
+    result = run_kg("build", "--build-dir", broken / "build", env={"KG_PROJECT": str(broken)})
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "Traceback" not in result.stderr
+    assert "nothing was published" in result.stderr
+    assert snapshot(broken / "build") == before, "the published release changed"
+    return result.stderr, line
+
+
+CASES = {
+    "quote not in the text": (
+        MAPPING, "quote: Pompeo told a news conference on Friday during a short stop in Manila",
+        "quote: Pompeo told a press conference on Friday during a short stop in Manila",
+        "quote not found in the article text: 'Pompeo told a press conference"),
+    "ambiguous quote": (
+        MAPPING, "quote: U.S. President Donald Trump, occurrence: 1}", "quote: Donald Trump}",
+        "quote is ambiguous: 'Donald Trump' occurs 2 times in the article text; add 'occurrence: N' (1 to 2)"),
+    "occurrence out of range": (
+        MAPPING, "quote: U.S. President Donald Trump, occurrence: 1}", "quote: U.S. President Donald Trump, occurrence: 3}",
+        "occurrence must be a number from 1 to 1 for 'U.S. President Donald Trump'"),
+    "undefined id": (
+        MAPPING, "speaker: wang-yi\n    at: wang-yi-ri-kil-song-meeting\n    quote: Chinese State",
+        "speaker: wang-yii\n    at: wang-yi-ri-kil-song-meeting\n    quote: Chinese State",
+        "undefined id 'wang-yii' (used as a speaker)"),
+    "reference of the wrong kind": (
+        MAPPING, "place: manila", "place: mike-pompeo",
+        "'mike-pompeo' is a Person, which cannot be a place"),
+    "duplicate id": (
+        MAPPING, "  - id: leaders-built-trust", "  - id: talks-in-deep-water-zone",
+        "duplicate id 'talks-in-deep-water-zone' (first defined in claims at line"),
+    "invalid publication date": (
+        MAPPING, "published: 2019-03-01", "published: 2019-02-30",
+        "invalid date '2019-02-30': expected an ISO date YYYY-MM-DD that exists"),
+    "unknown event type": (
+        MAPPING, "type: Dinner", "type: Banquet", "unknown event type 'Banquet'"),
+    "unknown stance": (
+        MAPPING, "{claim: dprk-position-will-not-change, stance: asserts}",
+        "{claim: dprk-position-will-not-change, stance: claims}", "unknown stance 'claims' (known: asserts, denies)"),
+    "unknown role": (
+        MAPPING, "{actor: vietnam, role: host}", "{actor: vietnam, role: caterer}", "unknown role 'caterer'"),
+    "unknown CAMEO code": (
+        MAPPING, 'cameo: "017"', 'cameo: "999"', "unknown CAMEO code '999'"),
+    "malformed Wikidata id": (
+        REGISTRY, "wikidata: Q22686", "wikidata: 22686",
+        "malformed Wikidata id '22686': expected Q followed by digits"),
+    "unknown entity type": (
+        REGISTRY, "type: Facility", "type: Building", "unknown type 'Building'"),
+    "unknown key (a typo)": (
+        MAPPING, "    audience: reporters\n    quote: Ri told", "    audiense: reporters\n    quote: Ri told",
+        "unknown key 'audiense' in a statement"),
+    "invalid YAML": (
+        MAPPING, "  - id: yongbyon-offer\n", "  - id: [yongbyon-offer\n", "invalid YAML"),
+    "unresolvable time expression": (
+        MAPPING, "when: Thursday\n    paraphrase: welcomed", "when: Moscow\n    paraphrase: welcomed",
+        "cannot resolve the time expression 'Moscow'"),
+}
+
+
+@pytest.mark.parametrize("case", CASES, ids=list(CASES))
+def test_bad_seed_input_gets_a_located_error_and_publishes_nothing(published_project, tmp_path, case):
+    file, old, new, message = CASES[case]
+    stderr, line = break_and_build(published_project, tmp_path, file, old, new)
+    assert message in stderr
+    located = [row for row in stderr.splitlines() if message in row]
+    # The error names the file, and the line of the broken entry (YAML errors may point a line or two further).
+    assert any(row.startswith(f"{file}:") for row in located), stderr
+    lines = {int(row.split(":")[1]) for row in located if row.startswith(f"{file}:")}
+    assert any(line <= found <= line + 2 for found in lines), (line, stderr)
+
+
+def test_the_article_text_must_match_the_quotes_it_is_mapped_with(published_project, tmp_path):
+    """Editing the text without the mapping (here: one changed word) is caught at the quotes it breaks."""
+    stderr, _ = break_and_build(published_project, tmp_path, "seeds/articles/cgtn-2019-03-01-hanoi-summit/article.txt",
+                                "Chinese State Councilor", "Chinese State Counselor")
+    assert f"{MAPPING}:" in stderr and "quote not found in the article text: 'Chinese State Councilor" in stderr
+
+
+@pytest.mark.parametrize("words, expected", [
+    ("Thursday", ("2019-02-28", "day")), ("on Friday", ("2019-03-01", "day")), ("last year", ("2018", "year")),
+    ("February 27, 2019", ("2019-02-27", "day")), ("February 30, 2019", "invalid date 'February 30, 2019'"),
+    ("late-night", "cannot resolve the time expression 'late-night'"),
+])
+def test_time_expressions_resolve_against_the_publication_date(words, expected):
+    import datetime as dt
+
+    from kg.mapping import parse_date_words
+
+    resolved = parse_date_words(words, dt.date(2019, 3, 1))
+    if isinstance(expected, str):
+        assert isinstance(resolved, str) and resolved.startswith(expected)
+    else:
+        assert resolved[:2] == expected
