@@ -9,6 +9,7 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.routing import Route
 
 from kg.query_executor import QueryExecutor
+from kg.server import reconcile
 from kg.server.settings import ServerSettings
 from kg.server.sparql import SparqlEndpoint
 
@@ -25,6 +26,7 @@ def create_app(store_path: Path, settings: ServerSettings, on_runaway: Callable[
     app.state.settings = settings
     # A raw ASGI route: every method reaches the endpoint, which answers 405 itself where needed.
     app.router.routes.append(Route("/sparql", SparqlEndpoint(executor, settings), include_in_schema=False))
+    app.include_router(reconcile.router)
     # Public read-only data: any origin may read, and no credentials are ever involved.
     app.add_middleware(
         CORSMiddleware,
