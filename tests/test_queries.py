@@ -1,0 +1,72 @@
+"""The named queries in queries/: each documented, each giving the answers the article supports."""
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from conftest import REPO
+
+QUERIES = sorted((REPO / "queries").glob("*.rq"))
+
+
+def run(store, name: str) -> list[dict[str, str]]:
+    solutions = store.query((REPO / "queries" / f"{name}.rq").read_text(encoding="utf-8"),
+                            use_default_graph_as_union=True)
+    names = [v.value for v in solutions.variables]
+    return [{n: row[n].value for n in names if row[n] is not None} for row in solutions]
+
+
+@pytest.mark.parametrize("path", QUERIES, ids=[p.stem for p in QUERIES])
+def test_every_named_query_has_a_title_and_a_description(path):
+    header = path.read_text(encoding="utf-8")
+    assert re.search(r"^# title: \S.+$", header, re.M), path.name
+    assert re.search(r"^# description: \S.+$", header, re.M), path.name
+
+
+def test_timeline_lists_events_in_order_with_dates_places_and_participants(release_store):
+    rows = run(release_store, "timeline")
+    labels = [row["label"] for row in rows]
+    assert labels[0] == "2018 North Korea–United States Singapore Summit"
+    hanoi = next(row for row in rows if row["event"].endswith("entity/hanoi-summit"))
+    assert (hanoi["start"], hanoi["end"], hanoi["placeLabel"]) == ("2019-02-27", "2019-02-28", "Hanoi")
+    assert {"Donald Trump", "Kim Jong Un"} <= set(hanoi["participants"].split(", "))
+    meeting = next(row for row in rows if row["label"] == "Meeting of Wang Yi and Ri Kil Song in Beijing")
+    assert (meeting["date"], meeting["type"], meeting["placeLabel"]) == ("2019-02-28", "meeting", "Beijing")
+    dated = [row.get("date") or row.get("start") for row in rows if row.get("date") or row.get("start")]
+    assert dated == sorted(dated)
+    assert rows[-1].get("date") is None and rows[-1].get("start") is None  # undated events come last
+
+
+def test_who_said_what_gives_speaker_date_words_and_span(release_store):
+    rows = run(release_store, "statements")
+    text = (REPO / "seeds/articles/cgtn-2019-03-01-hanoi-summit/article.txt").read_text(encoding="utf-8")
+    for row in rows:
+        assert text[int(row["begin"]):int(row["end"])] == row["text"]
+    guterres = [row for row in rows if row["text"] == "courageous diplomacy"]
+    assert guterres == [{**guterres[0], "speakerLabel": "Stephane Dujarric", "onBehalfOfLabel": "Antonio Guterres",
+                         "date": "2019-02-28", "kind": "verbatim"}]
+    speakers = {row["speakerLabel"] for row in rows}
+    assert {"Donald Trump", "Ri Yong Ho", "Mike Pompeo", "Wang Yi", "Dmitry Peskov", "Moon Jae-in",
+            "Korean Central News Agency", "Russia", "Stephane Dujarric"} == speakers
+
+
+def test_disputed_claims_show_who_asserts_and_who_denies(release_store):
+    rows = {row["claim"].rsplit("/", 1)[1]: row for row in run(release_store, "disputed-claims")}
+    assert set(rows) == {"dprk-demanded-lifting-of-all-sanctions", "dprk-asked-for-partial-sanctions-relief"}
+    demanded = rows["dprk-demanded-lifting-of-all-sanctions"]
+    assert set(demanded["assertedBy"].split("; ")) == {"Donald Trump", "Mike Pompeo"}
+    assert demanded["deniedBy"] == "Ri Yong Ho"
+    partial = rows["dprk-asked-for-partial-sanctions-relief"]
+    assert (partial["assertedBy"], partial["deniedBy"]) == ("Ri Yong Ho", "Mike Pompeo")
+
+
+def test_positions_held_as_the_article_states_them(release_store):
+    rows = run(release_store, "positions-held")
+    held = {(row["personLabel"], row["title"], row.get("ofLabel")) for row in rows}
+    assert ("Ri Yong Ho", "Foreign Minister", "Democratic People's Republic of Korea") in held
+    assert ("Wang Yi", "State Councilor", "China") in held and ("Wang Yi", "Foreign Minister", "China") in held
+    assert ("Dmitry Peskov", "Spokesperson", "Kremlin") in held
+    trump = next(row for row in rows if row["personLabel"] == "Donald Trump")
+    assert (trump["wikidata"], trump["asOf"], trump["source"]) == (
+        "http://www.wikidata.org/entity/Q22686", "2019-03-01", "U.S. President Donald Trump")
