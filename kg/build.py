@@ -5,6 +5,7 @@ Nothing is published unless every article maps cleanly and every graph conforms 
 from __future__ import annotations
 
 import hashlib
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -47,6 +48,11 @@ class Project:
     @property
     def shapes(self) -> Path:
         return self.root / "shapes"
+
+
+def default_project() -> Project:
+    """The project whose inputs are built: `$KG_PROJECT`, or the current folder."""
+    return Project(Path(os.environ.get("KG_PROJECT", ".")).resolve())
 
 
 def input_fingerprint(project: Project, iris: Iris) -> str:

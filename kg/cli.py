@@ -11,11 +11,6 @@ from kg.rdf import DEFAULT_BASE
 EXIT_OK, EXIT_FAILED, EXIT_UNREADABLE = 0, 1, 2
 
 
-def project_root() -> Path:
-    """The repository the inputs come from: `KG_PROJECT` or the current folder."""
-    return Path(os.environ.get("KG_PROJECT", ".")).resolve()
-
-
 def add_build_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--build-dir", type=Path, default=Path("build"),
                         help="where releases are written (default: build)")
@@ -24,12 +19,12 @@ def add_build_options(parser: argparse.ArgumentParser) -> None:
 
 
 def run_build(args: argparse.Namespace) -> int:
-    from kg.build import Project, ValidationFailed, build
+    from kg.build import ValidationFailed, build, default_project
     from kg.rdf import Iris
     from kg.seeds import SeedError
 
     try:
-        release = build(Project(project_root()), args.build_dir.resolve(), Iris(args.base))
+        release = build(default_project(), args.build_dir.resolve(), Iris(args.base))
     except SeedError as error:
         print(f"kg build: the seeds have {len(error.problems)} problem(s); nothing was published:", file=sys.stderr)
         print(error, file=sys.stderr)
@@ -46,6 +41,7 @@ def run_build(args: argparse.Namespace) -> int:
 
 
 def run_validate(args: argparse.Namespace) -> int:
+    from kg.build import default_project
     from kg.validate import UnreadableGraph, load_shapes, read_graph_file, validate_graph
 
     data = None
@@ -55,7 +51,7 @@ def run_validate(args: argparse.Namespace) -> int:
     except UnreadableGraph as error:
         print(f"kg validate: {error}", file=sys.stderr)
         return EXIT_UNREADABLE
-    result = validate_graph(data, load_shapes(project_root() / "shapes"))
+    result = validate_graph(data, load_shapes(default_project().shapes))
     if result.conforms:
         print(f"conforms: {', '.join(str(p) for p in args.files)} ({len(data)} triples)")
         return EXIT_OK

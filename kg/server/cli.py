@@ -68,17 +68,24 @@ class ReleaseUnavailable(Exception):
 
 
 def _release_store(build_dir: Path) -> Path:
+    """Build the release if it is missing or stale (the same gate as `kg build`) and return its store.
+
+    When the build fails, the last complete release is served (with the reasons on stderr), so a bad
+    edit never takes the endpoint down; with no release at all there is nothing to serve.
+    """
+    from kg.build import ValidationFailed, default_project, ensure_release
+    from kg.publish import current_release
+    from kg.seeds import SeedError
+
     try:
-        from kg.publish import ensure_release
-    except ImportError:
-        raise ReleaseUnavailable(
-            "no published release to serve yet (the publish stage is not available); "
-            "use `kg serve --data FILE...` to serve RDF files"
-        ) from None
-    store = ensure_release(build_dir) / "store"
-    if not store.is_dir():
-        raise ReleaseUnavailable(f"the release in {build_dir} has no store/ folder")
-    return store
+        return ensure_release(build_dir.resolve(), default_project(), os.environ.get("KG_BASE_IRI")).store_path
+    except (SeedError, ValidationFailed) as error:
+        previous = current_release(build_dir.resolve())
+        if previous is None:
+            raise ReleaseUnavailable(f"the build failed and no release was published before:\n{error}") from None
+        print(f"kg serve: the build failed; serving the last complete release {previous.id}:\n{error}",
+              file=sys.stderr)
+        return previous.store_path
 
 
 def _positive(kind: type) -> callable:
