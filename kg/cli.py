@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from datetime import date
 from pathlib import Path
 
 from kg.rdf import DEFAULT_BASE
@@ -61,6 +62,25 @@ def run_validate(args: argparse.Namespace) -> int:
     return EXIT_FAILED
 
 
+def run_export_quickstatements(args: argparse.Namespace) -> int:
+    from kg.publish import current_release
+    from kg.store import open_read_only
+    from kg.wikidata import export_quickstatements, retrieved_date
+
+    release = current_release(args.build_dir.resolve())
+    if release is None:
+        print(f"kg export: no published release in {args.build_dir}; run `kg build` first", file=sys.stderr)
+        return EXIT_FAILED
+    store = open_read_only(release.store_path)
+    exported = export_quickstatements(store, args.retrieved or retrieved_date(store))
+    if args.output:
+        args.output.write_text(exported.text(), encoding="utf-8")
+    else:
+        sys.stdout.write(exported.text())
+    print(exported.summary(), end="", file=sys.stderr)
+    return EXIT_OK
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="kg", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -73,6 +93,18 @@ def main(argv: list[str] | None = None) -> int:
     validate_parser.add_argument("files", nargs="+", type=Path,
                                  help="Turtle, N-Triples, N-Quads, TriG, JSON-LD or RDF/XML files")
     validate_parser.set_defaults(run=run_validate)
+
+    export_parser = commands.add_parser("export", help="export the published graph for other tools")
+    exports = export_parser.add_subparsers(dest="format", required=True)
+    quickstatements_parser = exports.add_parser(
+        "quickstatements", help="QuickStatements V1 commands proposing referenced statements to Wikidata, "
+                                "for human review (unexpressible facts are summarized on stderr)")
+    quickstatements_parser.add_argument("--build-dir", type=Path, default=Path("build"),
+                                        help="build folder of the published release (default: %(default)s)")
+    quickstatements_parser.add_argument("--retrieved", type=date.fromisoformat, metavar="YYYY-MM-DD",
+                                        help="the S813 retrieved date (default: the release's issue date)")
+    quickstatements_parser.add_argument("-o", "--output", type=Path, help="write the commands here, not to stdout")
+    quickstatements_parser.set_defaults(run=run_export_quickstatements)
 
     from kg.server import cli as server_cli
 
