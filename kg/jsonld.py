@@ -226,3 +226,23 @@ def write_jsonld(statements: Iterable[Quad | Triple], context: JsonLdContext, ou
     writer.flush()
     writer.close_graph()
     out.write("\n]}\n")
+
+
+def load_context(document: dict) -> JsonLdContext:
+    """The context of a published `context.jsonld` document, to write more documents with the same keys."""
+    context = dict(document.get("@context", document))
+    context.pop("@version", None)
+    prefixes = {key: value for key, value in context.items() if isinstance(value, str)}
+    terms = {}
+    for key, definition in context.items():
+        if isinstance(definition, dict):
+            iri = _expand(definition["@id"], prefixes)
+            coercion = next(((k, v if k == "@language" or v == "@id" else _expand(v, prefixes))
+                             for k, v in definition.items() if k in ("@type", "@language")), None)
+            terms[iri] = Term(key, coercion)
+    return JsonLdContext(prefixes, terms)
+
+
+def _expand(value: str, prefixes: dict[str, str]) -> str:
+    prefix, _, rest = value.partition(":")
+    return prefixes[prefix] + rest if prefix in prefixes and not rest.startswith("//") else value

@@ -10,6 +10,7 @@ from starlette.routing import Route
 
 from kg.query_executor import QueryExecutor
 from kg.server import reconcile
+from kg.server.publishing import publishing_router
 from kg.server.settings import ServerSettings
 from kg.server.sparql import SparqlEndpoint
 
@@ -27,6 +28,8 @@ def create_app(store_path: Path, settings: ServerSettings, on_runaway: Callable[
     # A raw ASGI route: every method reaches the endpoint, which answers 405 itself where needed.
     app.router.routes.append(Route("/sparql", SparqlEndpoint(executor, settings), include_in_schema=False))
     app.include_router(reconcile.router)
+    if settings.release:  # dumps, dataset description, resource pages (not with --data)
+        app.include_router(publishing_router(Path(settings.release)))
     # Public read-only data: any origin may read, and no credentials are ever involved.
     app.add_middleware(
         CORSMiddleware,

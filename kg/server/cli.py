@@ -51,6 +51,7 @@ def run(args: argparse.Namespace) -> int:
         max_results=args.max_results,
         allow_service_hosts=frozenset(host.lower() for host in args.allow_service_host),
         workers=args.workers,
+        release=None if args.data else str(store_path.parent),
     )
     try:
         listener = bind_listener(settings.host, settings.port)

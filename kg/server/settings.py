@@ -17,6 +17,7 @@ class ServerSettings:
     workers: int = 2  # server processes; one is recycled when it abandons a runaway query
     threads: int = 16  # query threads per worker process
     max_query_bytes: int = 1 << 20  # largest request body accepted
+    release: str | None = None  # the published release folder served (dumps, pages); None with --data
 
     def to_json(self) -> str:
         data = asdict(self)
