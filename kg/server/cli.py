@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from kg.server.settings import ServerSettings
@@ -89,8 +90,9 @@ def _release_store(build_dir: Path) -> Path:
         return previous.store_path
 
 
-def _positive(kind: type) -> callable:
-    def parse(text: str):
+def _positive(kind: Callable[[str], float]) -> Callable[[str], float]:
+    """An argparse type that converts with `kind` and refuses zero and negative values."""
+    def parse(text: str) -> float:
         value = kind(text)
         if value <= 0:
             raise argparse.ArgumentTypeError(f"must be positive, not {text}")

@@ -1,0 +1,246 @@
+#!/usr/bin/env python3
+"""Throughput of `kg serve` vs `oxigraph serve-read-only` vs rdflib-endpoint, side by side in one run.
+
+Same synthetic data (generated here, deterministically), same queries, same load generator (wrk, one
+thread, on the same machine as the servers), one server at a time, all on 127.0.0.1, every load run
+bounded by `--seconds`. Writes a Markdown table with throughput and ratios to `--out`.
+
+    python benchmarks/endpoint/run.py --triples 200000 --seconds 10 --out benchmarks/endpoint/RESULTS.md
+
+Needs `wrk` (apt-get install wrk) and the benchmark extra: pip install -e '.[bench]'.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime
+import os
+import platform
+import random
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import quote
+
+import httpx
+
+REPO = Path(__file__).resolve().parents[2]
+WORK = REPO / "benchmarks" / "work" / "endpoint"
+BIN = Path(sys.executable).parent
+EX = "http://example.org/diplomacy/"
+JSON_RESULTS = "application/sparql-results+json"
+NTRIPLES = "application/n-triples"
+CONCURRENCY = (8, 32)
+
+
+def generate(path: Path, target_triples: int, seed: int = 20190301) -> int:
+    """A diplomacy-like graph: actors (Zipf-popular), articles, events with participants, statements."""
+    rng = random.Random(seed)
+    articles = max(target_triples // 110, 1)
+    actors = 300 + articles // 4
+    weights = [1 / (rank + 1) ** 1.1 for rank in range(actors)]
+    topics = [f"{EX}topic/{t}" for t in ("sanctions", "denuclearization", "trade", "summit", "aid", "security")]
+    lines: list[str] = []
+
+    def t(s: str, p: str, o: str) -> None:
+        lines.append(f"{s} {p} {o} .\n")
+
+    def lit(text: str, datatype: str | None = None) -> str:
+        return f'"{text}"^^<http://www.w3.org/2001/XMLSchema#{datatype}>' if datatype else f'"{text}"@en'
+
+    for i in range(actors):
+        a = f"<{EX}actor/{i}>"
+        t(a, "<http://www.w3.org/1999/02/22-rdf-syntax-ns#type>", f"<{EX}{'Person' if i % 4 else 'State'}>")
+        t(a, "<http://www.w3.org/2000/01/rdf-schema#label>", lit(f"Actor {i}"))
+        t(a, f"<{EX}nationality>", f"<{EX}actor/{rng.randrange(0, actors, 4)}>")
+        t(a, "<http://schema.org/sameAs>", f"<http://www.wikidata.org/entity/Q{1000 + i}>")
+    for n in range(articles):
+        article = f"<{EX}article/{n}>"
+        day = datetime.date(2018, 1, 1) + datetime.timedelta(days=rng.randrange(0, 2200))
+        t(article, "<http://www.w3.org/1999/02/22-rdf-syntax-ns#type>", f"<{EX}Article>")
+        t(article, "<http://purl.org/dc/terms/date>", lit(day.isoformat(), "date"))
+        for e in range(2):
+            event = f"<{EX}event/{n}-{e}>"
+            t(event, "<http://www.w3.org/1999/02/22-rdf-syntax-ns#type>", f"<{EX}{rng.choice(['Summit', 'Meeting'])}>")
+            t(event, f"<{EX}date>", lit(day.isoformat(), "date"))
+            t(event, f"<{EX}reportedIn>", article)
+            for who in set(rng.choices(range(actors), weights, k=3)):
+                t(event, f"<{EX}participant>", f"<{EX}actor/{who}>")
+        for s in range(3):
+            statement = f"<{EX}statement/{n}-{s}>"
+            topic = rng.choice(topics)
+            t(statement, "<http://www.w3.org/1999/02/22-rdf-syntax-ns#type>", f"<{EX}Statement>")
+            t(statement, f"<{EX}speaker>", f"<{EX}actor/{rng.choices(range(actors), weights)[0]}>")
+            t(statement, f"<{EX}date>", lit(day.isoformat(), "date"))
+            t(statement, f"<{EX}topic>", f"<{topic}>")
+            t(statement, f"<{EX}stance>", f"<{EX}{rng.choice(['Support', 'Oppose', 'Neutral'])}>")
+            t(statement, f"<{EX}quote>", lit(f"On {topic.rsplit('/', 1)[1]} we said {rng.random():.6f}"))
+            t(statement, f"<{EX}source>", article)
+    path.write_text("".join(lines), encoding="utf-8")
+    return len(lines)
+
+
+PREFIX = f"PREFIX ex: <{EX}> PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#> "
+LOOKUPS = [(f"CONSTRUCT {{ <{EX}actor/{i}> ?p ?o }} WHERE {{ <{EX}actor/{i}> ?p ?o }}", NTRIPLES) for i in range(0, 200, 2)]
+MIX = [
+    (LOOKUPS[0][0], NTRIPLES),
+    (PREFIX + "SELECT ?s ?date ?quote WHERE { ?s ex:speaker <" + EX + "actor/0> ; ex:date ?date ; ex:quote ?quote } "
+     "ORDER BY DESC(?date) LIMIT 100", JSON_RESULTS),
+    (PREFIX + 'SELECT ?e ?who WHERE { ?e a ex:Summit ; ex:date ?d ; ex:participant ?who '
+     'FILTER(?d >= "2019-02-01"^^<http://www.w3.org/2001/XMLSchema#date> && ?d < "2019-03-01"^^<http://www.w3.org/2001/XMLSchema#date>) } ORDER BY ?d', JSON_RESULTS),
+    (PREFIX + "SELECT ?who (COUNT(?s) AS ?n) WHERE { ?s ex:speaker ?who } GROUP BY ?who ORDER BY DESC(?n) LIMIT 10", JSON_RESULTS),
+    (PREFIX + 'SELECT ?s ?quote WHERE { ?s ex:topic <' + EX + 'topic/sanctions> ; ex:quote ?quote ; ex:date ?d '
+     'FILTER(CONTAINS(LCASE(?quote), "0.5")) } ORDER BY DESC(?d) LIMIT 20', JSON_RESULTS),
+    (PREFIX + "SELECT ?label (COUNT(?e) AS ?events) WHERE { <" + EX + "actor/3> rdfs:label ?label . "
+     "OPTIONAL { ?e ex:participant <" + EX + "actor/3> } } GROUP BY ?label", JSON_RESULTS),
+]
+
+
+@dataclass
+class Server:
+    name: str
+    command: list[str]
+    path: str  # query path on the server
+    process: subprocess.Popen | None = None
+    port: int = 0
+
+    def url(self, query: str) -> str:
+        return f"http://127.0.0.1:{self.port}{self.path}?query={quote(query, safe='')}"
+
+
+def free_port() -> int:
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start(server: Server, log_dir: Path) -> float:
+    server.port = free_port()
+    command = [part.replace("{port}", str(server.port)) for part in server.command]
+    began = time.monotonic()
+    server.process = subprocess.Popen(command, stdout=(log_dir / f"{server.name}.log").open("wb"),
+                                      stderr=subprocess.STDOUT, cwd=REPO)
+    deadline = began + 300
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(server.url("ASK {}"), timeout=5).status_code == 200:
+                return time.monotonic() - began
+        except httpx.HTTPError:
+            pass
+        if server.process.poll() is not None:
+            break
+        time.sleep(0.2)
+    raise RuntimeError(f"{server.name} did not start; see {log_dir / server.name}.log")
+
+
+def stop(server: Server) -> None:
+    if server.process and server.process.poll() is None:
+        server.process.send_signal(signal.SIGTERM)
+        try:
+            server.process.wait(30)
+        except subprocess.TimeoutExpired:
+            server.process.kill()
+            server.process.wait()
+
+
+def wrk(server: Server, queries: list[tuple[str, str]], clients: int, seconds: int, script: Path) -> dict:
+    """Run wrk rotating through `queries`; requests/s and error counts."""
+    entries = ",\n".join(f'  {{"{server.path}?query={quote(q, safe="")}", "{accept}"}}' for q, accept in queries)
+    script.write_text(
+        "local requests = {\n" + entries + "\n}\nlocal i = 0\n"
+        "request = function()\n  i = i % #requests + 1\n"
+        '  return wrk.format("GET", requests[i][1], {["Accept"] = requests[i][2]})\nend\n'
+    )
+    run = subprocess.run(
+        ["wrk", "-t1", f"-c{clients}", f"-d{seconds}s", "--timeout", "10s", "-s", str(script),
+         f"http://127.0.0.1:{server.port}"],
+        capture_output=True, text=True, timeout=seconds + 60,
+    )
+    out = run.stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    non_2xx = int(m.group(1)) if (m := re.search(r"Non-2xx or 3xx responses: (\d+)", out)) else 0
+    errors = sum(int(n) for n in re.findall(r"(?:connect|read|write|timeout) (\d+)", out))
+    return {"rps": rps, "non_2xx": non_2xx, "errors": errors}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--triples", type=int, default=200_000)
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--out", type=Path, default=REPO / "benchmarks" / "endpoint" / "RESULTS.md")
+    args = parser.parse_args()
+    if not shutil.which("wrk"):
+        sys.exit("wrk is needed: apt-get install wrk")
+    shutil.rmtree(WORK, ignore_errors=True)
+    WORK.mkdir(parents=True)
+    data = WORK / "data.nt"
+    triples = generate(data, args.triples)
+    oxigraph_db = WORK / "oxigraph-db"
+    subprocess.run([str(BIN / "oxigraph"), "load", "--location", str(oxigraph_db), "--file", str(data)],
+                   check=True, capture_output=True)
+    servers = [
+        Server("kg serve", [str(BIN / "kg"), "serve", "--data", str(data), "--port", "{port}",
+                            "--cache-dir", str(WORK / "kg-cache")], "/sparql"),
+        Server("oxigraph serve-read-only", [str(BIN / "oxigraph"), "serve-read-only", "--location", str(oxigraph_db),
+                                            "--bind", "127.0.0.1:{port}"], "/query"),
+        Server("rdflib-endpoint", [str(BIN / "rdflib-endpoint"), "serve", str(data), "--host", "127.0.0.1",
+                                   "--port", "{port}"], "/"),
+    ]
+    results: dict[str, dict] = {}
+    for server in servers:
+        try:
+            startup = start(server, WORK)
+            for query, accept in MIX:  # warm up, and check every server answers every query
+                response = httpx.get(server.url(query), headers={"accept": accept}, timeout=120)
+                assert response.status_code == 200, (server.name, query, response.text[:300])
+            results[server.name] = {"startup": startup}
+            for clients in CONCURRENCY:
+                for workload, queries in (("lookup", LOOKUPS), ("mix", MIX)):
+                    results[server.name][(workload, clients)] = wrk(
+                        server, queries, clients, args.seconds, WORK / "requests.lua")
+                    print(server.name, workload, clients, results[server.name][(workload, clients)], flush=True)
+        finally:
+            stop(server)
+    args.out.write_text(report(results, triples, args), encoding="utf-8")
+    print(f"wrote {args.out}")
+    return 0
+
+
+def report(results: dict, triples: int, args: argparse.Namespace) -> str:
+    kg, ox, rl = (results.get(name, {}) for name in ("kg serve", "oxigraph serve-read-only", "rdflib-endpoint"))
+    rows = []
+    for workload in ("lookup", "mix"):
+        for clients in CONCURRENCY:
+            key = (workload, clients)
+            cells = [kg.get(key), ox.get(key), rl.get(key)]
+            fmt = [f"{c['rps']:,.0f}" + (f" ({c['non_2xx']} non-2xx, {c['errors']} errors)" if c["non_2xx"] or c["errors"] else "")
+                   if c else "–" for c in cells]
+            ratio_ox = f"{cells[0]['rps'] / cells[1]['rps']:.2f}×" if cells[0] and cells[1] else "–"
+            ratio_rl = f"{cells[0]['rps'] / cells[2]['rps']:.1f}×" if cells[0] and cells[2] and cells[2]["rps"] else "–"
+            rows.append(f"| {workload} | {clients} | {' | '.join(fmt)} | {ratio_ox} | {ratio_rl} |")
+    versions = subprocess.run([str(BIN / "oxigraph"), "--version"], capture_output=True, text=True).stdout.strip()
+    return f"""# `/sparql` throughput: kg serve vs oxigraph serve vs rdflib-endpoint
+
+Generated by `python benchmarks/endpoint/run.py --triples {args.triples} --seconds {args.seconds}` on
+{datetime.date.today().isoformat()}: {triples:,} synthetic triples (N-Triples, generated deterministically), {os.cpu_count()} CPUs,
+Python {platform.python_version()}, {versions}. One server at a time on 127.0.0.1; load from `wrk -t1` on the
+same machine, {args.seconds} s per cell, 10 s request timeout. `lookup` rotates over 100 single-entity
+`CONSTRUCT {{ <x> ?p ?o }}` queries (N-Triples); `mix` rotates over one lookup and five SELECTs (ORDER BY,
+date-range join, GROUP BY top-10, CONTAINS scan, OPTIONAL + COUNT; SPARQL JSON). Startup (s, until the first
+answer; includes loading the data): kg serve {kg.get('startup', 0):.1f}, oxigraph {ox.get('startup', 0):.1f}
+(data loaded beforehand with `oxigraph load`), rdflib-endpoint {rl.get('startup', 0):.1f}.
+This machine is shared and noisy: read the ratios, not the absolute numbers.
+
+| workload | clients | kg serve req/s | oxigraph serve req/s | rdflib-endpoint req/s | kg / oxigraph | kg / rdflib-endpoint |
+|---|---|---|---|---|---|---|
+{chr(10).join(rows)}
+"""
+
+
+if __name__ == "__main__":
+    sys.exit(main())
