@@ -153,3 +153,9 @@ def release_store(built_release):
     from pyoxigraph import Store
 
     return Store.read_only(str(built_release.store_path))
+
+
+@pytest.fixture(scope="session")
+def release_server(kg_serve: Callable[..., RunningServer], built_release) -> RunningServer:
+    """`kg serve --build-dir` over the built release: /sparql plus dumps, VoID and resource pages."""
+    return kg_serve("--build-dir", built_release.path.parent.parent, "--workers", "1")

@@ -30,7 +30,10 @@ SHOWN_APART = {RDF_TYPE, RDFS_LABEL, GAF_DENOTED_BY, NamedNode(NIF + "isString")
 # How a span of the text is tied to what it grounds.
 GROUNDING = {PREFIXES["gaf"] + "denotedBy": "mention", DIPL + "quotation": "quotation",
              DIPL + "paraphrase": "paraphrase", DIPL + "dateGroundedBy": "date"}
-SENTENCE_END = re.compile(r"(?:(?<=[.!?])|(?<=[.!?][\"”’)]))\s+")
+# A sentence ends at . ! ? (maybe closing a quote) before a capital, unless the dot ends an
+# abbreviation such as "U.S." or "Mr.".
+SENTENCE_END = re.compile(r"(?:(?<=[.!?])|(?<=[.!?][\"”’)]))\s+(?=[\"“A-Z])")
+ABBREVIATION = re.compile(r"(?:\b[A-Z]\.(?:[A-Z]\.)*|\b(?:Mr|Mrs|Ms|Dr|St|Gen|Sen|Rep|Prof)\.)[\"”’)]?$")
 MAX_INCOMING = 200
 
 
@@ -160,6 +163,8 @@ def sentence_bounds(text: str, begin: int, end: int) -> tuple[int, int]:
     """The start and end of the sentence(s) of `text` that contain [begin, end)."""
     start, stop = 0, len(text)
     for match in SENTENCE_END.finditer(text):
+        if ABBREVIATION.search(text, 0, match.start()):
+            continue
         if match.end() <= begin:
             start = match.end()
         elif match.start() >= end:

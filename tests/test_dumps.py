@@ -1,0 +1,184 @@
+"""The release's dumps: every format round-trips to the store's content, bytes are reproducible,
+checksums hold, and /dumps/ serves them with validators and byte ranges."""
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+
+import httpx
+import pytest
+import rdflib
+from pyoxigraph import BlankNode, Literal, NamedNode, Quad, RdfFormat, parse
+
+from conftest import run_kg
+
+DATASET_FORMATS = {"graph.nq": RdfFormat.N_QUADS, "graph.trig": RdfFormat.TRIG, "graph.jsonld": RdfFormat.JSON_LD}
+TRIPLE_FORMATS = {"graph.ttl": RdfFormat.TURTLE, "graph.nt": RdfFormat.N_TRIPLES}
+RDFLIB_FORMATS = {"graph.nq": "nquads", "graph.trig": "trig", "graph.jsonld": "json-ld", "graph.ttl": "turtle",
+                  "graph.nt": "nt"}
+
+
+# pyoxigraph's store keeps the value of an integer literal but reports the derived integer types
+# (xsd:nonNegativeInteger, xsd:positiveInteger) as xsd:integer; the dumps keep the exact datatype.
+XSD = "http://www.w3.org/2001/XMLSchema#"
+INTEGER_TYPES = {XSD + t for t in ("nonNegativeInteger", "positiveInteger", "negativeInteger", "nonPositiveInteger",
+                                   "long", "int", "short", "byte", "unsignedLong", "unsignedInt", "unsignedShort",
+                                   "unsignedByte")}
+
+
+def as_stored(quad: Quad) -> Quad:
+    obj = quad.object
+    if isinstance(obj, Literal) and obj.datatype.value in INTEGER_TYPES:
+        obj = Literal(obj.value, datatype=NamedNode(XSD + "integer"))
+    return Quad(quad.subject, quad.predicate, obj, quad.graph_name)
+
+
+@pytest.fixture(scope="module")
+def store_quads(release_store) -> set[Quad]:
+    return set(release_store.quads_for_pattern(None, None, None, None))
+
+
+@pytest.fixture(scope="module")
+def nquads(built_release) -> set[Quad]:
+    """The canonical N-Quads dump, which every other format must equal exactly."""
+    return set(parse(path=str(built_release.dumps / "graph.nq"), format=RdfFormat.N_QUADS))
+
+
+def test_the_nquads_dump_holds_the_store_content(nquads, store_quads):
+    _no_blank_nodes(nquads)
+    assert {as_stored(q) for q in nquads} == store_quads
+
+
+def _no_blank_nodes(quads) -> None:
+    assert not any(isinstance(t, BlankNode) for q in quads for t in (q.subject, q.object)), \
+        "blank nodes would need an isomorphism check; the build mints IRIs for them"
+
+
+@pytest.mark.parametrize("name", sorted(DATASET_FORMATS))
+def test_dataset_dumps_parse_with_pyoxigraph_to_the_store_content(built_release, nquads, name):
+    parsed = set(parse(path=str(built_release.dumps / name), format=DATASET_FORMATS[name]))
+    assert parsed == nquads
+
+
+@pytest.mark.parametrize("name", sorted(TRIPLE_FORMATS))
+def test_triple_dumps_parse_with_pyoxigraph_to_the_union_graph(built_release, nquads, name):
+    parsed = {q.triple for q in parse(path=str(built_release.dumps / name), format=TRIPLE_FORMATS[name])}
+    assert parsed == {q.triple for q in nquads}
+
+
+@pytest.mark.parametrize("name", sorted(RDFLIB_FORMATS))
+def test_every_dump_parses_with_rdflib_to_the_store_content(built_release, nquads, name):
+    dataset = rdflib.Dataset()
+    dataset.parse(str(built_release.dumps / name), format=RDFLIB_FORMATS[name])
+    from_rdflib = {(str(s), str(p), _plain(o).n3()) for s, p, o, _ in dataset.quads((None, None, None, None))}
+    expected = {(q.subject.value, q.predicate.value, _n3(q.object)) for q in nquads}
+    assert from_rdflib == expected
+    if name in DATASET_FORMATS:
+        graphs = {str(g) for _, _, _, g in dataset.quads((None, None, None, None))}
+        assert graphs == {q.graph_name.value for q in nquads}
+
+
+def _plain(term):
+    """rdflib writes xsd:string literals with or without the datatype depending on the parser (RDF 1.1: the same)."""
+    if isinstance(term, rdflib.Literal) and term.datatype == rdflib.XSD.string:
+        return rdflib.Literal(str(term))
+    return term
+
+
+def _n3(term) -> str:
+    """The rdflib N3 form of a pyoxigraph term, to compare terms across libraries."""
+    if isinstance(term, NamedNode):
+        return rdflib.URIRef(term.value).n3()
+    datatype = None if term.language else rdflib.URIRef(term.datatype.value)
+    return _plain(rdflib.Literal(term.value, lang=term.language, datatype=datatype)).n3()
+
+
+def test_jsonld_is_compacted_with_the_published_context(built_release):
+    document = json.loads((built_release.dumps / "graph.jsonld").read_text(encoding="utf-8"))
+    published = json.loads((built_release.dumps / "context.jsonld").read_text(encoding="utf-8"))
+    assert document["@context"] == published["@context"]
+    nodes = [node for graph in document["@graph"] for node in graph["@graph"]]
+    kim = next(node for node in nodes if node["@id"] == "entity:kim-jong-un" and "label" in node)
+    assert kim["@type"] == "dipl:Person"
+    assert kim["label"] == "Kim Jong Un"  # short key, language from the context
+    assert kim["sameAs"] == "wd:Q56226"
+    assert published["@context"]["participant"] == {"@id": "dipl:participant", "@type": "@id"}
+
+
+def test_gzip_copies_hold_the_same_bytes(built_release):
+    for name in (*DATASET_FORMATS, *TRIPLE_FORMATS):
+        assert gzip.decompress((built_release.dumps / f"{name}.gz").read_bytes()) == \
+            (built_release.dumps / name).read_bytes()
+
+
+def test_checksums_and_sizes_match_every_file(built_release):
+    listed = {}
+    for line in (built_release.dumps / "SHA256SUMS").read_text().splitlines():
+        digest, name = line.split("  ")
+        listed[name] = digest
+    files = {p.name for p in built_release.dumps.iterdir()} - {"SHA256SUMS"}
+    assert set(listed) == files
+    for name, digest in listed.items():
+        data = (built_release.dumps / name).read_bytes()
+        assert hashlib.sha256(data).hexdigest() == digest
+        assert built_release.manifest["dumps"][name] == {"bytes": len(data), "sha256": digest}
+
+
+def test_the_same_input_gives_byte_identical_dumps(built_release, tmp_path):
+    result = run_kg("build", "--build-dir", tmp_path)
+    assert result.returncode == 0, result.stderr
+    again = tmp_path / "current" / "dumps"
+    names = sorted(p.name for p in built_release.dumps.iterdir())
+    assert names == sorted(p.name for p in again.iterdir())
+    for name in names:
+        assert (again / name).read_bytes() == (built_release.dumps / name).read_bytes(), name
+
+
+# -- served over HTTP ----------------------------------------------------------------------------
+
+def test_dump_files_are_served_with_media_type_etag_and_checksum(release_server, built_release):
+    for name, meta in built_release.manifest["dumps"].items():
+        response = httpx.get(f"{release_server.base_url}/dumps/{name}")
+        assert response.status_code == 200, name
+        assert hashlib.sha256(response.content).hexdigest() == meta["sha256"]
+        assert response.headers["etag"] == f'"{meta["sha256"]}"'
+        assert "last-modified" in response.headers
+    types = {name: httpx.head(f"{release_server.base_url}/dumps/{name}").headers["content-type"]
+             for name in ("graph.ttl", "graph.nt", "graph.nq", "graph.trig", "graph.jsonld", "graph.ttl.gz")}
+    assert types == {"graph.ttl": "text/turtle; charset=utf-8", "graph.nt": "application/n-triples",
+                     "graph.nq": "application/n-quads", "graph.trig": "application/trig",
+                     "graph.jsonld": "application/ld+json", "graph.ttl.gz": "application/gzip"}
+
+
+def test_conditional_requests_answer_304(release_server):
+    url = f"{release_server.base_url}/dumps/graph.nt"
+    first = httpx.get(url)
+    assert httpx.get(url, headers={"If-None-Match": first.headers["etag"]}).status_code == 304
+    assert httpx.get(url, headers={"If-None-Match": '"other"'}).status_code == 200
+    assert httpx.get(url, headers={"If-Modified-Since": first.headers["last-modified"]}).status_code == 304
+
+
+def test_range_requests_answer_206_with_the_right_bytes(release_server, built_release):
+    url = f"{release_server.base_url}/dumps/graph.nq"
+    data = (built_release.dumps / "graph.nq").read_bytes()
+    part = httpx.get(url, headers={"Range": "bytes=10-99"})
+    assert part.status_code == 206
+    assert part.content == data[10:100]
+    assert part.headers["content-range"] == f"bytes 10-99/{len(data)}"
+    assert httpx.get(url, headers={"Range": "bytes=-20"}).content == data[-20:]
+    assert httpx.get(url, headers={"Range": f"bytes={len(data)}-"}).status_code == 416
+    stale = httpx.get(url, headers={"Range": "bytes=0-9", "If-Range": '"not-the-etag"'})
+    assert stale.status_code == 200 and stale.content == data
+
+
+def test_listing_in_html_and_json(release_server, built_release):
+    listing = httpx.get(f"{release_server.base_url}/dumps/", headers={"Accept": "application/json"})
+    assert listing.status_code == 200
+    files = {f["name"]: f for f in listing.json()["files"]}
+    assert set(built_release.manifest["dumps"]) <= set(files)
+    assert files["graph.ttl"]["sha256"] == built_release.manifest["dumps"]["graph.ttl"]["sha256"]
+    html = httpx.get(f"{release_server.base_url}/dumps/", headers={"Accept": "text/html"})
+    assert html.headers["content-type"].startswith("text/html")
+    assert 'href="/dumps/graph.jsonld.gz"' in html.text
+    assert httpx.get(f"{release_server.base_url}/dumps/nothing.ttl").status_code == 404
