@@ -1,0 +1,96 @@
+"""The VoID/DCAT description: published in the release, served at /.well-known/void with conneg,
+and its numbers equal the endpoint's answers to the same COUNT queries."""
+from __future__ import annotations
+
+import hashlib
+
+import httpx
+import pytest
+import rdflib
+from rdflib.compare import isomorphic
+from rdflib.namespace import DCAT, RDF, VOID
+
+from kg.describe import COUNT_QUERIES, PARTITION_QUERIES
+
+SPDX = rdflib.Namespace("http://spdx.org/rdf/terms#")
+
+
+@pytest.fixture(scope="module")
+def description(built_release) -> rdflib.Graph:
+    return rdflib.Graph().parse(built_release.dumps / "void.ttl", format="turtle")
+
+
+@pytest.fixture(scope="module")
+def dataset(description, built_release) -> rdflib.URIRef:
+    node = rdflib.URIRef(built_release.manifest["base"] + "dataset")
+    assert (node, RDF.type, VOID.Dataset) in description
+    assert (node, RDF.type, DCAT.Dataset) in description
+    return node
+
+
+def ask_count(server, query: str) -> list[dict]:
+    response = httpx.get(server.sparql, params={"query": query}, headers={"Accept": "application/sparql-results+json"})
+    assert response.status_code == 200, response.text
+    return response.json()["results"]["bindings"]
+
+
+def test_dataset_counts_equal_the_endpoint_answers(release_server, description, dataset):
+    for name, query in COUNT_QUERIES.items():
+        answer = int(ask_count(release_server, query)[0]["n"]["value"])
+        assert description.value(dataset, VOID[name]).toPython() == answer, name
+    # and the plainest query a user would type gives the same number of triples
+    plain = int(ask_count(release_server, "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }")[0]["n"]["value"])
+    assert description.value(dataset, VOID.triples).toPython() == plain
+
+
+@pytest.mark.parametrize("kind, link, key, number", [
+    ("class", VOID.classPartition, VOID["class"], VOID.entities),
+    ("property", VOID.propertyPartition, VOID.property, VOID.triples),
+    ("graph", VOID.subset, rdflib.URIRef("http://www.w3.org/ns/sparql-service-description#name"), VOID.triples),
+])
+def test_partitions_equal_the_endpoint_answers(release_server, description, dataset, kind, link, key, number):
+    answers = {row["key"]["value"]: int(row["n"]["value"]) for row in ask_count(release_server, PARTITION_QUERIES[kind])}
+    described = {str(description.value(part, key)): description.value(part, number).toPython()
+                 for part in description.objects(dataset, link)}
+    assert described == answers
+    assert len(described) > 2
+
+
+def test_every_dump_is_a_distribution_with_size_media_type_and_checksum(description, dataset, built_release):
+    base = built_release.manifest["base"]
+    dumps = {str(d) for d in description.objects(dataset, VOID.dataDump)}
+    assert {f"{base}dumps/graph.{ext}{gz}" for ext in ("ttl", "nt", "nq", "trig", "jsonld") for gz in ("", ".gz")} == dumps
+    for distribution in description.objects(dataset, DCAT.distribution):
+        url = description.value(distribution, DCAT.downloadURL)
+        if url is None:
+            continue  # the SPARQL endpoint (a DataService)
+        name = str(url).rsplit("/", 1)[-1]
+        data = (built_release.dumps / name).read_bytes()
+        assert description.value(distribution, DCAT.byteSize).toPython() == len(data)
+        checksum = description.value(distribution, SPDX.checksum)
+        assert str(description.value(checksum, SPDX.checksumValue)) == hashlib.sha256(data).hexdigest()
+        assert description.value(distribution, DCAT.mediaType) is not None
+    assert (dataset, VOID.sparqlEndpoint, rdflib.URIRef(base + "sparql")) in description
+    assert (dataset, VOID.uriSpace, rdflib.Literal(base)) in description
+    assert description.value(dataset, rdflib.URIRef("http://purl.org/dc/terms/license")) is not None
+
+
+@pytest.mark.parametrize("accept, content_type, rdflib_format", [
+    ("text/turtle", "text/turtle", "turtle"),
+    ("application/ld+json", "application/ld+json", "json-ld"),
+    ("application/n-triples", "application/n-triples", "nt"),
+    ("application/rdf+xml", "application/rdf+xml", "xml"),
+])
+def test_well_known_void_negotiates_rdf(release_server, description, accept, content_type, rdflib_format):
+    response = httpx.get(f"{release_server.base_url}/.well-known/void", headers={"Accept": accept})
+    assert response.status_code == 200
+    assert response.headers["content-type"].split(";")[0] == content_type
+    assert "Accept" in response.headers["vary"]
+    served = rdflib.Graph().parse(data=response.content, format=rdflib_format)
+    assert isomorphic(served, description)
+
+
+def test_well_known_void_is_a_page_for_browsers(release_server):
+    response = httpx.get(f"{release_server.base_url}/.well-known/void", headers={"Accept": "text/html"})
+    assert response.headers["content-type"].startswith("text/html")
+    assert 'href="/dumps/"' in response.text
