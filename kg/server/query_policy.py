@@ -5,8 +5,9 @@ grammar does (strings, IRIs, comments and prefixed names are single tokens, so a
 them is never mistaken for one). From the tokens it learns the query form (SELECT, ASK, CONSTRUCT,
 DESCRIBE), refuses SPARQL Update (the endpoint is read-only) and SERVICE calls to hosts the
 operator did not allow-list (pyoxigraph would really fetch them), and caps the rows of a SELECT by
-adding or lowering its top-level LIMIT. Everything else, including syntax errors, is left to
-pyoxigraph's parser. `FROM`/`FROM NAMED` only select graphs inside the store: pyoxigraph never
+adding or lowering its top-level LIMIT. It also recognises *bounded* queries, whose whole work is
+one index scan stopped by the result cap (see `is_bounded`), which the server may run without a
+thread hop. Everything else, including syntax errors, is left to pyoxigraph's parser. `FROM`/`FROM NAMED` only select graphs inside the store: pyoxigraph never
 fetches them.
 """
 from __future__ import annotations
@@ -61,6 +62,7 @@ class InspectedQuery:
     form: str | None  # SELECT/ASK/CONSTRUCT/DESCRIBE, or None when unrecognisable (pyoxigraph reports why)
     has_dataset_clause: bool  # FROM / FROM NAMED present: the query chooses its own dataset
     row_limit_imposed: bool  # the server added or lowered the top-level LIMIT
+    bounded: bool  # one triple pattern with a constant, no modifiers: costs at most a capped index scan
     prefixes: dict[str, str] = field(default_factory=dict)  # for pretty graph serializations
 
 
@@ -100,8 +102,56 @@ def inspect_query(text: str, allowed_service_hosts: frozenset[str], max_rows: in
         form=form,
         has_dataset_clause=has_dataset_clause,
         row_limit_imposed=limited_text is not None,
+        bounded=form is not None and is_bounded(tokens[form_index:]),
         prefixes=prefixes,
     )
+
+
+_TERMS = frozenset({"iri", "pname", "var"})
+_GROUP_BREAKS = frozenset({".", ";", ","})
+
+
+def is_bounded(tokens: list[Token]) -> bool:
+    """Whether a query (from its form keyword on) is a single triple pattern with a constant term.
+
+    Accepted shapes: `SELECT vars|* WHERE? {P}`, `ASK WHERE? {P}`, `CONSTRUCT {template} WHERE {P}`,
+    `CONSTRUCT WHERE {P}`, each optionally followed by `LIMIT n`, where P is one triple pattern of IRIs,
+    prefixed names, variables or plain strings and at least one term is not a variable. pyoxigraph then
+    evaluates it lazily as one index scan, and the server reads at most the result cap of it, so its
+    cost is bounded without a time limit. Everything else (paths, FILTER, OPTIONAL, ORDER BY, DISTINCT,
+    OFFSET, expressions, GRAPH, FROM, subqueries, DESCRIBE) is not.
+    """
+    form, rest = tokens[0].text.upper(), tokens[1:]
+    if form == "SELECT":
+        i = 0
+        while i < len(rest) and (rest[i].kind == "var" or rest[i].text == "*"):
+            i += 1
+        if i == 0:
+            return False
+        rest = rest[i:]
+    elif form == "CONSTRUCT" and rest and rest[0].text == "{":
+        end = next((i for i, t in enumerate(rest) if t.text == "}"), None)
+        if end is None or not all(t.kind in _TERMS or t.text in _GROUP_BREAKS or t.text == "a"
+                                  for t in rest[1:end]):
+            return False
+        rest = rest[end + 1:]
+        if not rest or rest[0].text.upper() != "WHERE":
+            return False
+    elif form not in ("ASK", "CONSTRUCT"):
+        return False
+    if rest and rest[0].text.upper() == "WHERE":
+        rest = rest[1:]
+    if len(rest) >= 2 and rest[-2].text.upper() == "LIMIT" and rest[-1].kind == "number":
+        rest = rest[:-2]
+    if len(rest) == 6 and rest[4].text == ".":
+        rest = rest[:4] + rest[5:]
+    if len(rest) != 5 or rest[0].text != "{" or rest[4].text != "}":
+        return False
+    subject, predicate, obj = rest[1:4]
+    terms_ok = (subject.kind in ("iri", "pname", "var")
+                and (predicate.kind in ("iri", "pname", "var") or predicate.text == "a")
+                and obj.kind in ("iri", "pname", "var", "string"))
+    return terms_ok and not all(term.kind == "var" for term in (subject, predicate, obj))
 
 
 def _read_prologue(tokens: list[Token]) -> tuple[dict[str, str], int]:

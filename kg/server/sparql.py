@@ -18,6 +18,8 @@ import json
 import logging
 import re
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from functools import cached_property, lru_cache, partial
 from http import HTTPStatus
 from itertools import islice
 from typing import Any
@@ -45,6 +47,21 @@ GRAPH_FORMS = frozenset({"CONSTRUCT", "DESCRIBE"})
 UNION_DATASET = {"use_default_graph_as_union": True}
 _HOST = re.compile(r"[A-Za-z0-9.\-]+(?::[0-9]{1,5})?|\[[0-9A-Fa-f:.]+\](?::[0-9]{1,5})?")
 READ_ONLY_MESSAGE = "this endpoint is read-only: SPARQL Update is not accepted"
+PLAN_CACHE_SIZE = 4096
+# Public read-only data: any origin may read, and no credentials are ever involved.
+COMMON_HEADERS = (
+    (b"vary", b"Accept"),
+    (b"access-control-allow-origin", b"*"),
+    (b"access-control-expose-headers", b"X-Result-Limit"),
+)
+ERROR_HEADERS = ((b"content-type", b"application/json"), *COMMON_HEADERS)
+PREFLIGHT_HEADERS = (
+    (b"access-control-allow-origin", b"*"),
+    (b"access-control-allow-methods", ALLOWED_METHODS.encode()),
+    (b"access-control-allow-headers", b"*"),
+    (b"access-control-max-age", b"86400"),
+)
+INTERNAL_ERROR_BODY = b'{"status": 500, "error": "Internal Server Error", "message": "internal error; see the server log"}'
 
 
 class ProtocolError(Exception):
@@ -55,81 +72,107 @@ class ProtocolError(Exception):
         self.status, self.message, self.headers = status, message, headers
 
 
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """Everything decided about a request before its query runs; cached for repeated GET requests."""
+
+    query: str  # the client's text (parse errors are reported against it)
+    inspected: InspectedQuery
+    dataset: dict[str, Any]  # pyoxigraph dataset arguments
+    representation: Representation
+    base_iri: str
+    timeout: float
+    headers: tuple[tuple[bytes, bytes], ...]  # response headers but the length
+
+
 class SparqlEndpoint:
-    """ASGI app answering SPARQL 1.1 Protocol queries from one read-only store."""
+    """ASGI app answering SPARQL 1.1 Protocol queries from one read-only store.
+
+    The hot path of a repeated GET is one dictionary look-up of its plan (keyed by the raw query
+    string, Accept and Host headers), the query, and one response. Bounded queries (one capped index
+    scan, see kg.server.query_policy.is_bounded) run right on the event loop: a hop to a query thread
+    would cost more than they do. All others run in a query thread under their time limit.
+    """
 
     def __init__(self, executor: QueryExecutor, settings: ServerSettings) -> None:
         self.executor, self.settings = executor, settings
         self._named_graphs = list(executor.store.named_graphs())
         self._descriptions: dict[tuple[str, Representation], bytes] = {}
+        self._plans: dict[tuple[bytes, bytes | None, bytes | None], Plan] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        headers = _headers(scope)
+        headers = dict(scope["headers"])
+        method = scope["method"]
         try:
-            status, content_type, body, extra = await self._respond(scope, receive, headers)
+            if method == "GET" or method == "HEAD":
+                key = (scope["query_string"], headers.get(b"accept"), headers.get(b"host"))
+                plan = self._plans.get(key)
+                if plan is None:
+                    plan = await self._plan(scope, receive, headers)
+                    if plan is None:  # no query: the service description
+                        return await self._send_description(scope, send, headers)
+                    if len(self._plans) >= PLAN_CACHE_SIZE:
+                        self._plans.clear()
+                    self._plans[key] = plan
+            elif method == "OPTIONS" and b"access-control-request-method" in headers:
+                return await _send(send, 200, PREFLIGHT_HEADERS, b"", method)
+            else:
+                plan = await self._plan(scope, receive, headers)
+                if plan is None:
+                    return await self._send_description(scope, send, headers)
+            if plan.inspected.bounded:
+                body, capped = _evaluate(plan, self.settings.max_results, self.executor.store)
+            else:
+                body, capped = await self._run(plan)
         except ProtocolError as error:
-            status, content_type, extra = error.status, b"application/json", error.headers
-            body = json.dumps(
-                {"status": error.status, "error": HTTPStatus(error.status).phrase, "message": error.message}
-            ).encode()
+            return await _send(send, error.status, ERROR_HEADERS + error.headers, _error_body(error), method)
         except Exception:  # noqa: BLE001 - the client gets a message, the log gets the traceback
             log.exception("internal error answering %s", scope.get("query_string", b"")[:200])
-            status, content_type, extra = 500, b"application/json", ()
-            body = b'{"status": 500, "error": "Internal Server Error", "message": "internal error; see the server log"}'
-        await send({
-            "type": "http.response.start",
-            "status": status,
-            "headers": [
-                (b"content-type", content_type),
-                (b"content-length", str(len(body)).encode()),
-                (b"vary", b"Accept"),
-                *extra,
-            ],
-        })
-        await send({"type": "http.response.body", "body": b"" if scope["method"] == "HEAD" else body})
+            return await _send(send, 500, ERROR_HEADERS, INTERNAL_ERROR_BODY, method)
+        await _send(send, 200, plan.headers + self._limit_headers if capped else plan.headers, body, method)
 
-    async def _respond(self, scope: Scope, receive: Receive, headers: dict[bytes, bytes]):
+    async def _run(self, plan: Plan) -> tuple[bytes, bool]:
+        try:
+            return await self.executor.run(partial(_evaluate, plan, self.settings.max_results), plan.timeout)
+        except QueryTimeout as error:
+            raise ProtocolError(503, f"{error}; simplify the query or add a LIMIT", ((b"connection", b"close"),)) from None
+
+    @cached_property
+    def _limit_headers(self) -> tuple[tuple[bytes, bytes], ...]:
+        return ((b"x-result-limit", str(self.settings.max_results).encode()),)
+
+    async def _plan(self, scope: Scope, receive: Receive, headers: dict[bytes, bytes]) -> Plan | None:
+        """Read and check a request: its query, dataset, result format and time limit; None without a query."""
         params = await _read_parameters(scope, receive, headers, self.settings.max_query_bytes)
         if "update" in params:
             raise ProtocolError(403, READ_ONLY_MESSAGE)
         queries = params.get("query", [])
         if len(queries) > 1:
             raise ProtocolError(400, f"{len(queries)} 'query' parameters given; send exactly one")
-        accept = headers.get(b"accept", b"").decode("latin-1") or None
-        format_names = tuple(value for value in params.get("format", ()) if value)
-        endpoint = _endpoint_url(scope, headers)
         if not queries:
-            representation = _negotiate(GRAPH_FORMATS, accept, format_names)
-            return 200, representation.content_type.encode(), self._description(endpoint, representation), ()
+            return None
         query = queries[0]
         try:
             inspected = inspect_query(query, self.settings.allow_service_hosts, self.settings.max_results)
         except QueryRefused as refusal:
             raise ProtocolError(403, str(refusal)) from None
-        is_graph = inspected.form in GRAPH_FORMS
-        representation = _negotiate(GRAPH_FORMATS if is_graph else SOLUTION_FORMATS, accept, format_names)
-        dataset = _dataset(params, inspected)
-        timeout = self._timeout(_single(params, "timeout"))
-        cap = self.settings.max_results
+        offers = GRAPH_FORMATS if inspected.form in GRAPH_FORMS else SOLUTION_FORMATS
+        representation = _negotiate(offers, _accept(headers), _format_names(params))
+        return Plan(
+            query=query,
+            inspected=inspected,
+            dataset=_dataset(params, inspected),
+            representation=representation,
+            base_iri=_endpoint_url(scope, headers),
+            timeout=self._timeout(_single(params, "timeout")),
+            headers=_response_headers(representation.content_type),
+        )
 
-        def evaluate(store: Store) -> tuple[bytes, bool]:
-            try:
-                result = store.query(inspected.text, base_iri=endpoint, **dataset)
-                if isinstance(result, QueryTriples):
-                    triples = list(islice(result, cap + 1))
-                    return serialize(triples[:cap], format=representation.serializer, prefixes=inspected.prefixes), len(triples) > cap
-                return result.serialize(format=representation.serializer), inspected.row_limit_imposed
-            except SyntaxError as error:
-                raise ProtocolError(400, f"malformed query: {_syntax_error(store, query, error)}") from None
-            except (ValueError, TypeError, RuntimeError) as error:
-                raise ProtocolError(400, f"the query could not be evaluated: {error}") from None
-
-        try:
-            body, capped = await self.executor.run(evaluate, timeout)
-        except QueryTimeout as error:
-            raise ProtocolError(503, f"{error}; simplify the query or add a LIMIT", ((b"connection", b"close"),)) from None
-        extra = ((b"x-result-limit", str(cap).encode()),) if capped else ()
-        return 200, representation.content_type.encode(), body, extra
+    async def _send_description(self, scope: Scope, send: Send, headers: dict[bytes, bytes]) -> None:
+        params = _parse_form(scope["query_string"], "URL query string")
+        representation = _negotiate(GRAPH_FORMATS, _accept(headers), _format_names(params))
+        body = self._description(_endpoint_url(scope, headers), representation)
+        await _send(send, 200, _response_headers(representation.content_type), body, scope["method"])
 
     def _timeout(self, requested: str | None) -> float:
         if requested is None:
@@ -152,6 +195,47 @@ class SparqlEndpoint:
         return self._descriptions[key]
 
 
+def _evaluate(plan: Plan, cap: int, store: Store) -> tuple[bytes, bool]:
+    """Run a planned query and serialize its result; the flag says whether the result cap cut it."""
+    inspected = plan.inspected
+    try:
+        result = store.query(inspected.text, base_iri=plan.base_iri, **plan.dataset)
+        if isinstance(result, QueryTriples):
+            triples = list(islice(result, cap + 1))
+            body = serialize(triples[:cap], format=plan.representation.serializer, prefixes=inspected.prefixes)
+            return body, len(triples) > cap
+        return result.serialize(format=plan.representation.serializer), inspected.row_limit_imposed
+    except SyntaxError as error:
+        raise ProtocolError(400, f"malformed query: {_syntax_error(store, plan.query, error)}") from None
+    except (ValueError, TypeError, RuntimeError) as error:
+        raise ProtocolError(400, f"the query could not be evaluated: {error}") from None
+
+
+async def _send(send: Send, status: int, headers: tuple[tuple[bytes, bytes], ...], body: bytes, method: str) -> None:
+    await send({"type": "http.response.start", "status": status,
+                "headers": [*headers, (b"content-length", b"%d" % len(body))]})
+    await send({"type": "http.response.body", "body": b"" if method == "HEAD" else body})
+
+
+def _error_body(error: ProtocolError) -> bytes:
+    return json.dumps(
+        {"status": error.status, "error": HTTPStatus(error.status).phrase, "message": error.message}
+    ).encode()
+
+
+@lru_cache(maxsize=64)
+def _response_headers(content_type: str) -> tuple[tuple[bytes, bytes], ...]:
+    return ((b"content-type", content_type.encode()), *COMMON_HEADERS)
+
+
+def _accept(headers: dict[bytes, bytes]) -> str | None:
+    return headers.get(b"accept", b"").decode("latin-1") or None
+
+
+def _format_names(params: dict[str, list[str]]) -> tuple[str, ...]:
+    return tuple(value for value in params.get("format", ()) if value)
+
+
 def _syntax_error(store: Store, original: str, error: SyntaxError) -> SyntaxError:
     """The parse error of the client's own text, not of the text with an imposed LIMIT.
 
@@ -162,11 +246,6 @@ def _syntax_error(store: Store, original: str, error: SyntaxError) -> SyntaxErro
     except SyntaxError as original_error:
         return original_error
     return error
-
-
-def _headers(scope: Scope) -> dict[bytes, bytes]:
-    """Request headers by lower-case name; ASGI servers already lower-case them."""
-    return dict(scope["headers"])
 
 
 async def _read_parameters(

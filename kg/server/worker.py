@@ -16,7 +16,7 @@ from pathlib import Path
 import uvicorn
 import uvloop
 
-from kg.server.app import create_app
+from kg.server.app import create_app, front_door
 from kg.server.settings import ServerSettings
 
 DRAINING = b"draining "  # + pid + newline, written to the status pipe
@@ -46,7 +46,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"kg serve: cannot open the store {args.store}: {error}", file=sys.stderr)
         return STARTUP_FAILED
     server = uvicorn.Server(uvicorn.Config(
-        app,
+        front_door(app),
         http="httptools",
         lifespan="off",
         access_log=False,
