@@ -312,6 +312,11 @@ def find_all(text: str, quote: str, begin: int = 0, end: int | None = None) -> l
     return offsets
 
 
+def inside_word(text: str, offset: int) -> bool:
+    """Whether `offset` falls between two letters or digits (a quote cut there is a typo)."""
+    return 0 < offset < len(text) and text[offset - 1].isalnum() and text[offset].isalnum()
+
+
 def parse_date_words(words: str, published: dt.date) -> tuple[str, str, str] | str:
     """Resolve time words to (value, precision, rule), or return why they cannot be resolved."""
     phrase = words.strip().lower()
@@ -387,8 +392,12 @@ class ArticleReader:
                 self.problems.append(occurrence.problem(
                     f"occurrence must be a number from 1 to {len(offsets)} for {quote.value!r}"))
                 return None
-        start = offsets[index]
-        return Span(start, start + len(quote.value), quote.value)
+        start, end = offsets[index], offsets[index] + len(quote.value)
+        if inside_word(self.text, start) or inside_word(self.text, end):
+            self.problems.append(quote.problem(
+                f"quote starts or ends in the middle of a word: {self.text[max(start - 5, 0):end + 5]!r}"))
+            return None
+        return Span(start, end, quote.value)
 
     def anchors(self, fields: Fields) -> list[Span]:
         """The item's own span (`quote`, `occurrence`) followed by its extra mentions (`also`)."""
