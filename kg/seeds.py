@@ -12,6 +12,10 @@ from typing import Any
 import yaml
 
 
+# libyaml's parser is ~10× faster and keeps the same line marks; fall back where it is not compiled in.
+SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 @dataclass(frozen=True)
 class SeedProblem:
     """One thing wrong in a seed file, located at a line."""
@@ -77,7 +81,7 @@ def load_yaml(path: Path, display_name: str) -> Located:
     except OSError as error:
         raise SeedError([SeedProblem(display_name, 1, f"cannot read file: {error.strerror}")]) from None
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        node = yaml.compose(text, Loader=SAFE_LOADER)
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         line = mark.line + 1 if mark else 1
