@@ -10,6 +10,8 @@ from starlette.routing import Route
 
 from kg.query_executor import QueryExecutor
 from kg.server import reconcile
+from kg.server.editor import editor_page, mount_static
+from kg.server.named_queries import load_named_queries, named_queries_router
 from kg.server.publishing import publishing_router
 from kg.server.settings import ServerSettings
 from kg.server.sparql import Receive, Scope, Send, SparqlEndpoint
@@ -27,8 +29,11 @@ def create_app(store_path: Path, settings: ServerSettings, on_runaway: Callable[
     app.state.settings = settings
     # A raw ASGI route: every method reaches the endpoint, which answers 405 itself where needed.
     # Worker processes reach it before FastAPI and its middleware (see `front_door`).
-    app.state.sparql = SparqlEndpoint(executor, settings)
+    queries = load_named_queries(Path(settings.queries) if settings.queries else None)
+    app.state.sparql = SparqlEndpoint(executor, settings, editor_page(queries.values()))
     app.router.routes.append(Route("/sparql", app.state.sparql, include_in_schema=False))
+    app.include_router(named_queries_router(queries))
+    mount_static(app)
     app.include_router(reconcile.router)
     if settings.release:  # dumps, dataset description, resource pages (not with --data)
         app.include_router(publishing_router(Path(settings.release)))

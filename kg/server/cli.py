@@ -33,11 +33,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="where stores loaded from --data are kept (default: ~/.cache/diplomacy-kg/stores)")
     parser.add_argument("--build-dir", type=Path, default=Path("build"),
                         help="build folder of the published release (default: %(default)s)")
+    parser.add_argument("--queries", type=Path, default=None, metavar="DIR",
+                        help="folder of named queries (*.rq) served at /queries (default: queries/ of the project)")
     parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
     """Load or locate the store, bind the socket, and supervise the worker processes."""
+    from kg.server.named_queries import NamedQueryError, load_named_queries
     from kg.server.supervisor import Supervisor, bind_listener
 
     try:
@@ -53,7 +56,13 @@ def run(args: argparse.Namespace) -> int:
         allow_service_hosts=frozenset(host.lower() for host in args.allow_service_host),
         workers=args.workers,
         release=None if args.data else str(store_path.parent),
+        queries=str(_queries_folder(args.queries)),
     )
+    try:
+        load_named_queries(Path(settings.queries))  # a bad query header stops here, not in each worker
+    except NamedQueryError as error:
+        print(f"kg serve: {error}", file=sys.stderr)
+        return 1
     try:
         listener = bind_listener(settings.host, settings.port)
     except OSError as error:
@@ -63,6 +72,13 @@ def run(args: argparse.Namespace) -> int:
     shown_host = f"[{host}]" if ":" in host else host
     print(f"kg serve: SPARQL endpoint at http://{shown_host}:{port}/sparql ({settings.workers} workers)", flush=True)
     return Supervisor(store_path, settings, listener).run()
+
+
+def _queries_folder(given: Path | None) -> Path:
+    """The named queries' folder: the option, else queries/ of the project ($KG_PROJECT or here)."""
+    from kg.build import default_project
+
+    return (given or default_project().root / "queries").resolve()
 
 
 class ReleaseUnavailable(Exception):

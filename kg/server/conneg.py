@@ -14,7 +14,7 @@ class Representation:
     content_type: str  # what the response says it is
     media_types: tuple[str, ...]  # what an Accept header may name to get it (first: canonical)
     names: tuple[str, ...]  # values of the `format` parameter that select it
-    serializer: QueryResultsFormat | RdfFormat
+    serializer: QueryResultsFormat | RdfFormat | None  # None: a page for people (HTML)
 
 
 def _rep(serializer, content_type: str, aliases: tuple[str, ...], names: tuple[str, ...]) -> Representation:
@@ -36,6 +36,9 @@ GRAPH_FORMATS: tuple[Representation, ...] = (
     _rep(RdfFormat.N_QUADS, "application/n-quads", (), ("nquads", "n-quads", "nq")),
     _rep(RdfFormat.TRIG, "application/trig", (), ("trig",)),
 )
+
+# For browsers: offered after the data formats, so it is chosen only when a client prefers it.
+HTML = Representation("text/html; charset=utf-8", ("text/html", "application/xhtml+xml"), ("html",), None)
 
 
 class NotAcceptable(Exception):

@@ -154,6 +154,14 @@ def is_bounded(tokens: list[Token]) -> bool:
     return terms_ok and not all(term.kind == "var" for term in (subject, predicate, obj))
 
 
+def query_form(text: str) -> str | None:
+    """SELECT, ASK, CONSTRUCT or DESCRIBE: the form of a query, None when unrecognisable."""
+    tokens = tokenize(text)
+    index = _read_prologue(tokens)[1]
+    form = tokens[index].text.upper() if index < len(tokens) else None
+    return form if form in QUERY_FORMS else None
+
+
 def _read_prologue(tokens: list[Token]) -> tuple[dict[str, str], int]:
     """The PREFIX declarations and the index of the first token after BASE/PREFIX declarations."""
     prefixes: dict[str, str] = {}

@@ -18,6 +18,7 @@ class ServerSettings:
     threads: int = 16  # query threads per worker process
     max_query_bytes: int = 1 << 20  # largest request body accepted
     release: str | None = None  # the published release folder served (dumps, pages); None with --data
+    queries: str | None = None  # folder of the named queries (*.rq) served at /queries
 
     def to_json(self) -> str:
         data = asdict(self)

@@ -8,7 +8,7 @@ to a few dictionary look-ups (the last two are cached). Requests:
 - `default-graph-uri` / `named-graph-uri` choose the dataset; without them (and without FROM in
   the query) the default graph is the union of all graphs of the store;
 - `timeout` (seconds) lowers the operator's time limit, `format` overrides the Accept header;
-- GET without a query returns the service description.
+- GET without a query returns the service description, or for browsers (HTML preferred) the query editor.
 
 Errors are JSON `{"status", "error", "message"}`, never a traceback.
 """
@@ -25,11 +25,11 @@ from itertools import islice
 from typing import Any
 from urllib.parse import parse_qsl
 
-from pyoxigraph import NamedNode, QueryTriples, Store, serialize
+from pyoxigraph import NamedNode, QueryTriples, Store, Variable, serialize
 
 from kg.query_executor import QueryExecutor, QueryTimeout
 from kg.server import service_description
-from kg.server.conneg import GRAPH_FORMATS, SOLUTION_FORMATS, NotAcceptable, Representation, choose
+from kg.server.conneg import GRAPH_FORMATS, HTML, SOLUTION_FORMATS, NotAcceptable, Representation, choose
 from kg.server.query_policy import InspectedQuery, QueryRefused, inspect_query
 from kg.server.settings import ServerSettings
 
@@ -94,8 +94,9 @@ class SparqlEndpoint:
     would cost more than they do. All others run in a query thread under their time limit.
     """
 
-    def __init__(self, executor: QueryExecutor, settings: ServerSettings) -> None:
-        self.executor, self.settings = executor, settings
+    def __init__(self, executor: QueryExecutor, settings: ServerSettings, editor_page: bytes | None = None) -> None:
+        """`editor_page` is what browsers get for GET /sparql without a query (the query editor)."""
+        self.executor, self.settings, self.editor_page = executor, settings, editor_page
         self._named_graphs = list(executor.store.named_graphs())
         self._descriptions: dict[tuple[str, Representation], bytes] = {}
         self._plans: dict[tuple[bytes, bytes | None, bytes | None], Plan] = {}
@@ -120,10 +121,7 @@ class SparqlEndpoint:
                 plan = await self._plan(scope, receive, headers)
                 if plan is None:
                     return await self._send_description(scope, send, headers)
-            if plan.inspected.bounded:
-                body, capped = _evaluate(plan, self.settings.max_results, self.executor.store)
-            else:
-                body, capped = await self._run(plan)
+            body, capped = await self._execute(plan)
         except ProtocolError as error:
             return await _send(send, error.status, ERROR_HEADERS + error.headers, _error_body(error), method)
         except Exception:  # noqa: BLE001 - the client gets a message, the log gets the traceback
@@ -131,7 +129,21 @@ class SparqlEndpoint:
             return await _send(send, 500, ERROR_HEADERS, INTERNAL_ERROR_BODY, method)
         await _send(send, 200, plan.headers + self._limit_headers if capped else plan.headers, body, method)
 
-    async def _run(self, plan: Plan) -> tuple[bytes, bool]:
+    async def run_query(self, query: str, representation: Representation, base_iri: str,
+                        substitutions: dict[Variable, Any]) -> tuple[bytes, bool]:
+        """Run a query as /sparql runs it (policy, union default graph, result cap, time limit), with
+        variables bound to `substitutions`; ProtocolError when it is refused or fails."""
+        try:
+            inspected = inspect_query(query, self.settings.allow_service_hosts, self.settings.max_results)
+        except QueryRefused as refusal:
+            raise ProtocolError(403, str(refusal)) from None
+        plan = Plan(query, inspected, {**UNION_DATASET, "substitutions": substitutions}, representation, base_iri,
+                    self.settings.timeout, ())
+        return await self._execute(plan)
+
+    async def _execute(self, plan: Plan) -> tuple[bytes, bool]:
+        if plan.inspected.bounded:  # cheaper than the hop to a query thread
+            return _evaluate(plan, self.settings.max_results, self.executor.store)
         try:
             return await self.executor.run(partial(_evaluate, plan, self.settings.max_results), plan.timeout)
         except QueryTimeout as error:
@@ -170,8 +182,12 @@ class SparqlEndpoint:
 
     async def _send_description(self, scope: Scope, send: Send, headers: dict[bytes, bytes]) -> None:
         params = _parse_form(scope["query_string"], "URL query string")
-        representation = _negotiate(GRAPH_FORMATS, _accept(headers), _format_names(params))
-        body = self._description(_endpoint_url(scope, headers), representation)
+        offers = GRAPH_FORMATS if self.editor_page is None else (*GRAPH_FORMATS, HTML)
+        representation = _negotiate(offers, _accept(headers), _format_names(params))
+        if representation is HTML:
+            body = self.editor_page
+        else:
+            body = self._description(_endpoint_url(scope, headers), representation)
         await _send(send, 200, _response_headers(representation.content_type), body, scope["method"])
 
     def _timeout(self, requested: str | None) -> float:
