@@ -132,6 +132,32 @@ def test_results_are_capped_by_the_operator_setting(kg_serve, protocol_dataset) 
     rows = get(server, "SELECT * { ?s ?p ?o }")
     triples = get(server, "CONSTRUCT WHERE { ?s ?p ?o }", headers={"accept": "application/n-triples"})
     small = get(server, "SELECT * { ?s ?p ?o } LIMIT 1")
+    # Single-pattern queries run on the event loop (no thread hop); the cap holds there too.
+    documents = get(server, "SELECT ?d { ?d a <http://xmlns.com/foaf/0.1/Document> }")
+    described = get(server, "CONSTRUCT WHERE { ?d a <http://xmlns.com/foaf/0.1/Document> }",
+                    headers={"accept": "application/n-triples"})
     assert len(rows.json()["results"]["bindings"]) == 2 and rows.headers["x-result-limit"] == "2"
     assert len(triples.text.strip().splitlines()) == 2 and triples.headers["x-result-limit"] == "2"
     assert len(small.json()["results"]["bindings"]) == 1 and "x-result-limit" not in small.headers
+    assert len(documents.json()["results"]["bindings"]) == 2 and documents.headers["x-result-limit"] == "2"
+    assert len(described.text.strip().splitlines()) == 2 and described.headers["x-result-limit"] == "2"
+
+
+def test_browsers_get_the_query_editor_and_other_clients_the_service_description(protocol_server) -> None:
+    browser = httpx.get(protocol_server.sparql, headers={
+        "accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"})
+    anything = httpx.get(protocol_server.sparql, headers={"accept": "*/*"})
+    assert browser.headers["content-type"] == "text/html; charset=utf-8"
+    assert 'id="query"' in browser.text and "/static/codemirror/codemirror.min.js" in browser.text
+    assert anything.headers["content-type"] == "text/turtle; charset=utf-8"
+
+
+def test_repeated_requests_are_answered_alike(protocol_server) -> None:
+    """The second identical GET is served from the cached request plan: same status, type and body."""
+    query = "SELECT ?g { GRAPH ?g { ?s ?p ?o } } ORDER BY ?g"
+    first, second = (get(protocol_server, query, headers={"accept": "text/csv"}) for _ in range(2))
+    other_type = get(protocol_server, query, headers={"accept": "application/sparql-results+xml"})
+    assert (first.status_code, first.headers["content-type"], first.text) == \
+        (second.status_code, second.headers["content-type"], second.text)
+    assert first.text.split() == ["g", *(f"{DATA}data{n}.rdf" for n in (1, 2, 3))]
+    assert other_type.headers["content-type"].startswith("application/sparql-results+xml")

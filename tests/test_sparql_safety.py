@@ -172,3 +172,22 @@ def test_bad_data_files_fail_with_a_located_message_and_no_traceback(tmp_path: P
     assert run.returncode == 1
     assert f"{bad}:3:11: . is not a valid RDF object" in run.stderr
     assert "Traceback" not in run.stderr
+
+
+@pytest.mark.parametrize(("query", "bounded"), [
+    ("CONSTRUCT { <http://e/x> ?p ?o } WHERE { <http://e/x> ?p ?o }", True),
+    ("PREFIX e: <http://e/> SELECT ?p ?o WHERE { e:x ?p ?o . } LIMIT 5", True),
+    ("ASK { ?s a <http://e/C> }", True),
+    ("SELECT * { ?s ?p ?o }", False),  # no constant: a whole-store scan
+    ("SELECT DISTINCT ?o { <http://e/x> ?p ?o }", False),
+    ("SELECT * { <http://e/x> ?p ?o } ORDER BY ?o", False),
+    ("SELECT * { <http://e/x> ?p ?o } OFFSET 1000000", False),
+    ("SELECT * { <http://e/x> <http://e/p>* ?o }", False),
+    ("SELECT * { <http://e/x> ?p ?o . ?o ?q ?r }", False),
+    ("SELECT * { <http://e/x> ?p ?o FILTER(?o) }", False),
+    ("DESCRIBE <http://e/x>", False),
+])
+def test_only_single_capped_index_scans_run_without_a_time_limit(query: str, bounded: bool) -> None:
+    from kg.server.query_policy import inspect_query
+
+    assert inspect_query(query, frozenset(), 100).bounded is bounded

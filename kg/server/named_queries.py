@@ -12,8 +12,9 @@ A query file starts with comment lines that describe it:
     # param: ?speaker iri optional "Only the statements of this speaker (an entity IRI)"
 
 `# param: ?NAME TYPE [optional] "DESCRIPTION"` declares a request parameter NAME bound to the query
-variable ?NAME before evaluation (pyoxigraph `substitutions`: the variable takes that value wherever
-it occurs, and stays free when an optional parameter is not given). TYPE is one of the keys of
+variable ?NAME: its value is added as `VALUES ?NAME { value }` at the start of the WHERE group, so
+every pattern and FILTER of the query sees it (subqueries do not: they have their own scope); an
+optional parameter that is not given leaves the variable free. TYPE is one of the keys of
 `PARAMETER_TYPES`; a value that is not of its type, an unknown parameter, a repeated one or a
 missing required one is answered with 400 and a message saying which.
 """
@@ -31,10 +32,10 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
-from pyoxigraph import Literal, NamedNode, Variable
+from pyoxigraph import Literal, NamedNode
 
 from kg.server.conneg import GRAPH_FORMATS, HTML, SOLUTION_FORMATS, NotAcceptable, Representation, choose
-from kg.server.query_policy import query_form
+from kg.server.query_policy import query_form, with_values
 from kg.server.sparql import GRAPH_FORMS, ProtocolError, SparqlEndpoint
 
 XSD = "http://www.w3.org/2001/XMLSchema#"
@@ -101,14 +102,14 @@ class NamedQuery:
     def form(self) -> str | None:
         return query_form(self.text)
 
-    def bind(self, values: dict[str, list[str]]) -> dict[Variable, Any]:
-        """The substitutions for request parameters `values`; ProtocolError 400 saying what is wrong."""
+    def bind(self, values: dict[str, list[str]]) -> str:
+        """The query with request parameters `values` bound; ProtocolError 400 saying what is wrong."""
         declared = {p.name: p for p in self.parameters}
         unknown = sorted(set(values) - set(declared) - RESERVED)
         if unknown:
             takes = ", ".join(declared) or "no parameters"
             raise ProtocolError(400, f"unknown parameter {', '.join(map(repr, unknown))} for query {self.name!r}; it takes: {takes}")
-        substitutions = {}
+        bound: dict[str, str] = {}
         for parameter in self.parameters:
             given = [v for v in values.get(parameter.name, []) if v != ""]
             if len(given) > 1:
@@ -119,11 +120,11 @@ class NamedQuery:
                 continue
             parse, expected, _ = PARAMETER_TYPES[parameter.type]
             try:
-                substitutions[Variable(parameter.name)] = parse(given[0])
+                bound[parameter.name] = str(parse(given[0]))  # SPARQL (N-Triples) syntax
             except ValueError:
                 raise ProtocolError(
                     400, f"parameter {parameter.name!r} must be {expected}, not {given[0]!r}") from None
-        return substitutions
+        return with_values(self.text, bound)
 
     def summary(self, base_url: str) -> dict:
         """The query as the JSON listing shows it."""
@@ -206,13 +207,13 @@ def _query_route(query: NamedQuery) -> Callable:
         offers = _offers(query)
         try:
             representation = _negotiate(offers, request)
-            substitutions = query.bind(values)
+            text = query.bind(values)
             if representation is HTML:
-                body, capped = await endpoint.run_query(query.text, SOLUTION_FORMATS[0] if offers[0] in SOLUTION_FORMATS
-                                                        else GRAPH_FORMATS[0], _base_iri(request), substitutions)
+                body, capped = await endpoint.run_query(text, SOLUTION_FORMATS[0] if offers[0] in SOLUTION_FORMATS
+                                                        else GRAPH_FORMATS[0], _base_iri(request))
                 page = query_page(query, values, body, offers[0] in SOLUTION_FORMATS, capped, endpoint.settings.max_results)
                 return Response(page, media_type=HTML.content_type, headers={"Vary": "Accept"})
-            body, capped = await endpoint.run_query(query.text, representation, _base_iri(request), substitutions)
+            body, capped = await endpoint.run_query(text, representation, _base_iri(request))
         except ProtocolError as error:
             return _problem(error)
         headers = {"Vary": "Accept", "Access-Control-Allow-Origin": "*"}

@@ -162,6 +162,28 @@ def query_form(text: str) -> str | None:
     return form if form in QUERY_FORMS else None
 
 
+def with_values(text: str, values: dict[str, str]) -> str:
+    """The query with `VALUES ?name { term }` at the start of its WHERE group, one per entry.
+
+    `values` maps variable names to terms already written in SPARQL syntax. Inside the group the
+    variables are bound for every pattern and FILTER of the query (but not inside subqueries, which
+    have their own scope). A query whose WHERE group cannot be found is returned unchanged and fails
+    to parse the way it would anyway.
+    """
+    if not values:
+        return text
+    tokens = tokenize(text)
+    top = [t for t in tokens[_read_prologue(tokens)[1]:] if t.depth == 0]
+    where = next((i for i, t in enumerate(top) if t.kind == "word" and t.text.upper() == "WHERE"), None)
+    if where is None and top and top[0].text.upper() in ("SELECT", "ASK", "DESCRIBE"):
+        where = 0  # WHERE is optional in these forms: the group is the first top-level brace
+    brace = next((t for t in top[(where or 0):] if t.text == "{"), None) if where is not None else None
+    if brace is None:
+        return text
+    block = " ".join(f"VALUES ?{name} {{ {term} }}" for name, term in values.items())
+    return f"{text[:brace.end]} {block} {text[brace.end:]}"
+
+
 def _read_prologue(tokens: list[Token]) -> tuple[dict[str, str], int]:
     """The PREFIX declarations and the index of the first token after BASE/PREFIX declarations."""
     prefixes: dict[str, str] = {}

@@ -25,7 +25,7 @@ from itertools import islice
 from typing import Any
 from urllib.parse import parse_qsl
 
-from pyoxigraph import NamedNode, QueryTriples, Store, Variable, serialize
+from pyoxigraph import NamedNode, QueryTriples, Store, serialize
 
 from kg.query_executor import QueryExecutor, QueryTimeout
 from kg.server import service_description
@@ -129,16 +129,14 @@ class SparqlEndpoint:
             return await _send(send, 500, ERROR_HEADERS, INTERNAL_ERROR_BODY, method)
         await _send(send, 200, plan.headers + self._limit_headers if capped else plan.headers, body, method)
 
-    async def run_query(self, query: str, representation: Representation, base_iri: str,
-                        substitutions: dict[Variable, Any]) -> tuple[bytes, bool]:
-        """Run a query as /sparql runs it (policy, union default graph, result cap, time limit), with
-        variables bound to `substitutions`; ProtocolError when it is refused or fails."""
+    async def run_query(self, query: str, representation: Representation, base_iri: str) -> tuple[bytes, bool]:
+        """Run a query as /sparql runs it (policy, union default graph, result cap, time limit);
+        ProtocolError when it is refused or fails."""
         try:
             inspected = inspect_query(query, self.settings.allow_service_hosts, self.settings.max_results)
         except QueryRefused as refusal:
             raise ProtocolError(403, str(refusal)) from None
-        plan = Plan(query, inspected, {**UNION_DATASET, "substitutions": substitutions}, representation, base_iri,
-                    self.settings.timeout, ())
+        plan = Plan(query, inspected, UNION_DATASET, representation, base_iri, self.settings.timeout, ())
         return await self._execute(plan)
 
     async def _execute(self, plan: Plan) -> tuple[bytes, bool]:
