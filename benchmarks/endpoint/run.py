@@ -2,10 +2,11 @@
 """Throughput of `kg serve` vs `oxigraph serve-read-only` vs rdflib-endpoint, side by side in one run.
 
 Same synthetic data (generated here, deterministically), same queries, same load generator (wrk, one
-thread, on the same machine as the servers), one server at a time, all on 127.0.0.1, every load run
+thread, on the same machine as the servers), one server at a time but taking turns over several
+rounds (the machine is shared: medians and spreads are reported), all on 127.0.0.1, every load run
 bounded by `--seconds`. Writes a Markdown table with throughput and ratios to `--out`.
 
-    python benchmarks/endpoint/run.py --triples 200000 --seconds 10 --out benchmarks/endpoint/RESULTS.md
+    python benchmarks/endpoint/run.py --triples 200000 --seconds 10 --rounds 3 --out benchmarks/endpoint/RESULTS.md
 
 Needs `wrk` (apt-get install wrk) and the benchmark extra: pip install -e '.[bench]'.
 """
@@ -172,6 +173,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--triples", type=int, default=200_000)
     parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--rounds", type=int, default=3, help="times every server runs every cell, alternately")
     parser.add_argument("--out", type=Path, default=REPO / "benchmarks" / "endpoint" / "RESULTS.md")
     args = parser.parse_args()
     if not shutil.which("wrk"):
@@ -191,50 +193,73 @@ def main() -> int:
         Server("rdflib-endpoint", [str(BIN / "rdflib-endpoint"), "serve", str(data), "--host", "127.0.0.1",
                                    "--port", "{port}"], "/"),
     ]
-    results: dict[str, dict] = {}
-    for server in servers:
-        try:
-            startup = start(server, WORK)
-            for query, accept in MIX:  # warm up, and check every server answers every query
-                response = httpx.get(server.url(query), headers={"accept": accept}, timeout=120)
-                assert response.status_code == 200, (server.name, query, response.text[:300])
-            results[server.name] = {"startup": startup}
-            for clients in CONCURRENCY:
-                for workload, queries in (("lookup", LOOKUPS), ("mix", MIX)):
-                    results[server.name][(workload, clients)] = wrk(
-                        server, queries, clients, args.seconds, WORK / "requests.lua")
-                    print(server.name, workload, clients, results[server.name][(workload, clients)], flush=True)
-        finally:
-            stop(server)
-    args.out.write_text(report(results, triples, args), encoding="utf-8")
+    # results[server][cell] = one measurement per round; servers take turns within each round.
+    results: dict[str, dict] = {server.name: {"startup": []} for server in servers}
+    loads: list[float] = []
+    for round_number in range(args.rounds):
+        for server in servers:
+            try:
+                results[server.name]["startup"].append(start(server, WORK))
+                for query, accept in MIX:  # warm up, and check every server answers every query
+                    response = httpx.get(server.url(query), headers={"accept": accept}, timeout=120)
+                    assert response.status_code == 200, (server.name, query, response.text[:300])
+                for clients in CONCURRENCY:
+                    for workload, queries in (("lookup", LOOKUPS), ("mix", MIX)):
+                        loads.append(os.getloadavg()[0])
+                        cell = wrk(server, queries, clients, args.seconds, WORK / "requests.lua")
+                        results[server.name].setdefault((workload, clients), []).append(cell)
+                        print(round_number + 1, server.name, workload, clients, cell, flush=True)
+            finally:
+                stop(server)
+    args.out.write_text(report(results, triples, loads, args), encoding="utf-8")
     print(f"wrote {args.out}")
     return 0
 
 
-def report(results: dict, triples: int, args: argparse.Namespace) -> str:
-    kg, ox, rl = (results.get(name, {}) for name in ("kg serve", "oxigraph serve-read-only", "rdflib-endpoint"))
+def median(values: list[float]) -> float:
+    ordered = sorted(values)
+    middle = len(ordered) // 2
+    return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
+
+
+def report(results: dict, triples: int, loads: list[float], args: argparse.Namespace) -> str:
+    """The Markdown report: per cell the median req/s of each server, its min–max, and ratios of medians."""
+    kg, ox, rl = (results[name] for name in ("kg serve", "oxigraph serve-read-only", "rdflib-endpoint"))
     rows = []
     for workload in ("lookup", "mix"):
         for clients in CONCURRENCY:
             key = (workload, clients)
-            cells = [kg.get(key), ox.get(key), rl.get(key)]
-            fmt = [f"{c['rps']:,.0f}" + (f" ({c['non_2xx']} non-2xx, {c['errors']} errors)" if c["non_2xx"] or c["errors"] else "")
-                   if c else "–" for c in cells]
-            ratio_ox = f"{cells[0]['rps'] / cells[1]['rps']:.2f}×" if cells[0] and cells[1] else "–"
-            ratio_rl = f"{cells[0]['rps'] / cells[2]['rps']:.1f}×" if cells[0] and cells[2] and cells[2]["rps"] else "–"
-            rows.append(f"| {workload} | {clients} | {' | '.join(fmt)} | {ratio_ox} | {ratio_rl} |")
+            cells = []
+            medians = []
+            for server in (kg, ox, rl):
+                runs = server.get(key, [])
+                rates = [run["rps"] for run in runs]
+                failures = sum(run["non_2xx"] + run["errors"] for run in runs)
+                medians.append(median(rates) if rates else None)
+                cells.append(f"{median(rates):,.0f} ({min(rates):,.0f}–{max(rates):,.0f})"
+                             + (f", {failures} failed" if failures else "") if rates else "–")
+            ratio_ox = f"{medians[0] / medians[1]:.2f}×" if medians[0] and medians[1] else "–"
+            ratio_rl = f"{medians[0] / medians[2]:.1f}×" if medians[0] and medians[2] else "–"
+            rows.append(f"| {workload} | {clients} | {' | '.join(cells)} | {ratio_ox} | {ratio_rl} |")
     versions = subprocess.run([str(BIN / "oxigraph"), "--version"], capture_output=True, text=True).stdout.strip()
+    startup = {name: median(results[name]["startup"]) for name in results}
     return f"""# `/sparql` throughput: kg serve vs oxigraph serve vs rdflib-endpoint
 
-Generated by `python benchmarks/endpoint/run.py --triples {args.triples} --seconds {args.seconds}` on
-{datetime.date.today().isoformat()}: {triples:,} synthetic triples (N-Triples, generated deterministically), {os.cpu_count()} CPUs,
-Python {platform.python_version()}, {versions}. One server at a time on 127.0.0.1; load from `wrk -t1` on the
-same machine, {args.seconds} s per cell, 10 s request timeout. `lookup` rotates over 100 single-entity
-`CONSTRUCT {{ <x> ?p ?o }}` queries (N-Triples); `mix` rotates over one lookup and five SELECTs (ORDER BY,
-date-range join, GROUP BY top-10, CONTAINS scan, OPTIONAL + COUNT; SPARQL JSON). Startup (s, until the first
-answer; includes loading the data): kg serve {kg.get('startup', 0):.1f}, oxigraph {ox.get('startup', 0):.1f}
-(data loaded beforehand with `oxigraph load`), rdflib-endpoint {rl.get('startup', 0):.1f}.
-This machine is shared and noisy: read the ratios, not the absolute numbers.
+Generated by `python benchmarks/endpoint/run.py --triples {args.triples} --seconds {args.seconds} --rounds {args.rounds}`
+on {datetime.date.today().isoformat()}: {triples:,} synthetic triples (N-Triples, generated deterministically),
+{os.cpu_count()} CPUs, Python {platform.python_version()}, {versions}. All servers on 127.0.0.1, on-disk stores,
+default settings (kg serve: its default worker count). Load from `wrk -t1` on the same machine, {args.seconds} s per
+cell, 10 s request timeout. `lookup` rotates over 100 single-entity `CONSTRUCT {{ <x> ?p ?o }}` queries
+(N-Triples); `mix` rotates over one lookup and five SELECTs (ORDER BY, date-range join, GROUP BY top-10,
+CONTAINS scan, OPTIONAL + COUNT; SPARQL JSON).
+
+The servers take turns: each round starts each server in turn and runs all its cells, {args.rounds} rounds.
+Each cell shows the **median** req/s over the rounds and, in brackets, the lowest and highest; ratios are
+of medians. Median startup (s, to the first answer; kg serve reuses its loaded store after the first round):
+kg serve {startup['kg serve']:.1f}, oxigraph {startup['oxigraph serve-read-only']:.1f} (data loaded beforehand with
+`oxigraph load`), rdflib-endpoint {startup['rdflib-endpoint']:.1f}.
+The machine is shared and noisy: 1-minute load average at the start of the cells {min(loads):.1f}–{max(loads):.1f}
+(median {median(loads):.1f}) on {os.cpu_count()} CPUs. Read the ratios, not the absolute numbers.
 
 | workload | clients | kg serve req/s | oxigraph serve req/s | rdflib-endpoint req/s | kg / oxigraph | kg / rdflib-endpoint |
 |---|---|---|---|---|---|---|
