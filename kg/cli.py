@@ -100,6 +100,25 @@ def main(argv: list[str] | None = None) -> int:
         "quickstatements", help="QuickStatements V1 commands proposing referenced statements to Wikidata, "
                                 "for human review (unexpressible facts are summarized on stderr)")
     quickstatements_parser.add_argument("--build-dir", type=Path, default=Path("build"),
+def run_publish(args: argparse.Namespace) -> int:
+    from kg.build import ValidationFailed, default_project, ensure_release
+    from kg.remote_store import RemoteStoreError, publish_to_store
+    from kg.seeds import SeedError
+
+    try:
+        release = ensure_release(args.build_dir.resolve(), default_project(), args.base)
+        uploads = publish_to_store(release.dumps / "graph.nq", args.to)
+    except (SeedError, ValidationFailed) as error:
+        print(f"kg publish: the build failed; nothing was sent:\n{error}", file=sys.stderr)
+        return EXIT_FAILED
+    except RemoteStoreError as error:
+        print(f"kg publish: {error}", file=sys.stderr)
+        return EXIT_FAILED
+    print(f"release {release.id}: replaced {len(uploads)} graph(s), {sum(u.triples for u in uploads)} triples, "
+          f"in {args.to}")
+    return EXIT_OK
+
+
                                         help="build folder of the published release (default: %(default)s)")
     quickstatements_parser.add_argument("--retrieved", type=date.fromisoformat, metavar="YYYY-MM-DD",
                                         help="the S813 retrieved date (default: the release's issue date)")
@@ -116,3 +135,11 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":
     sys.exit(main())
+    publish_parser = commands.add_parser(
+        "publish", help="load the release into a store that speaks the SPARQL 1.1 Graph Store Protocol")
+    publish_parser.add_argument("--to", required=True, metavar="URL",
+                                help="the store's Graph Store Protocol endpoint, e.g. http://host:7878/store "
+                                     "(credentials: $KG_STORE_TOKEN, or $KG_STORE_USER and $KG_STORE_PASSWORD)")
+    add_build_options(publish_parser)
+    publish_parser.set_defaults(run=run_publish)
+
