@@ -81,25 +81,6 @@ def run_export_quickstatements(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="kg", description=__doc__)
-    commands = parser.add_subparsers(dest="command", required=True)
-
-    build_parser = commands.add_parser("build", help="map the seeds to RDF, validate and publish a release")
-    add_build_options(build_parser)
-    build_parser.set_defaults(run=run_build)
-
-    validate_parser = commands.add_parser("validate", help="validate graph files against the SHACL shapes")
-    validate_parser.add_argument("files", nargs="+", type=Path,
-                                 help="Turtle, N-Triples, N-Quads, TriG, JSON-LD or RDF/XML files")
-    validate_parser.set_defaults(run=run_validate)
-
-    export_parser = commands.add_parser("export", help="export the published graph for other tools")
-    exports = export_parser.add_subparsers(dest="format", required=True)
-    quickstatements_parser = exports.add_parser(
-        "quickstatements", help="QuickStatements V1 commands proposing referenced statements to Wikidata, "
-                                "for human review (unexpressible facts are summarized on stderr)")
-    quickstatements_parser.add_argument("--build-dir", type=Path, default=Path("build"),
 def run_publish(args: argparse.Namespace) -> int:
     from kg.build import ValidationFailed, default_project, ensure_release
     from kg.remote_store import RemoteStoreError, publish_to_store
@@ -119,11 +100,38 @@ def run_publish(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="kg", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    build_parser = commands.add_parser("build", help="map the seeds to RDF, validate and publish a release")
+    add_build_options(build_parser)
+    build_parser.set_defaults(run=run_build)
+
+    validate_parser = commands.add_parser("validate", help="validate graph files against the SHACL shapes")
+    validate_parser.add_argument("files", nargs="+", type=Path,
+                                 help="Turtle, N-Triples, N-Quads, TriG, JSON-LD or RDF/XML files")
+    validate_parser.set_defaults(run=run_validate)
+
+    export_parser = commands.add_parser("export", help="export the published graph for other tools")
+    exports = export_parser.add_subparsers(dest="format", required=True)
+    quickstatements_parser = exports.add_parser(
+        "quickstatements", help="QuickStatements V1 commands proposing referenced statements to Wikidata, "
+                                "for human review (unexpressible facts are summarized on stderr)")
+    quickstatements_parser.add_argument("--build-dir", type=Path, default=Path("build"),
                                         help="build folder of the published release (default: %(default)s)")
     quickstatements_parser.add_argument("--retrieved", type=date.fromisoformat, metavar="YYYY-MM-DD",
                                         help="the S813 retrieved date (default: the release's issue date)")
     quickstatements_parser.add_argument("-o", "--output", type=Path, help="write the commands here, not to stdout")
     quickstatements_parser.set_defaults(run=run_export_quickstatements)
+
+    publish_parser = commands.add_parser(
+        "publish", help="load the release into a store that speaks the SPARQL 1.1 Graph Store Protocol")
+    publish_parser.add_argument("--to", required=True, metavar="URL",
+                                help="the store's Graph Store Protocol endpoint, e.g. http://host:7878/store "
+                                     "(credentials: $KG_STORE_TOKEN, or $KG_STORE_USER and $KG_STORE_PASSWORD)")
+    add_build_options(publish_parser)
+    publish_parser.set_defaults(run=run_publish)
 
     from kg.server import cli as server_cli
 
@@ -135,11 +143,3 @@ def run_publish(args: argparse.Namespace) -> int:
 
 if __name__ == "__main__":
     sys.exit(main())
-    publish_parser = commands.add_parser(
-        "publish", help="load the release into a store that speaks the SPARQL 1.1 Graph Store Protocol")
-    publish_parser.add_argument("--to", required=True, metavar="URL",
-                                help="the store's Graph Store Protocol endpoint, e.g. http://host:7878/store "
-                                     "(credentials: $KG_STORE_TOKEN, or $KG_STORE_USER and $KG_STORE_PASSWORD)")
-    add_build_options(publish_parser)
-    publish_parser.set_defaults(run=run_publish)
-
