@@ -11,6 +11,7 @@ from starlette.routing import Route
 from kg.query_executor import QueryExecutor
 from kg.server import reconcile
 from kg.server.editor import editor_page, mount_static
+from kg.server.errors import install_error_handlers
 from kg.server.named_queries import load_named_queries, named_queries_router
 from kg.server.publishing import publishing_router
 from kg.server.settings import ServerSettings
@@ -24,9 +25,12 @@ def create_app(store_path: Path, settings: ServerSettings, on_runaway: Callable[
     APIs are added with `app.include_router(...)`, and can run queries through `app.state.executor`.
     """
     executor = QueryExecutor(store_path, settings.threads, on_runaway)
-    app = FastAPI(title="diplomacy-kg", summary="Linked data about diplomacy news, over SPARQL 1.1")
+    # No /docs or /redoc: FastAPI's pages load their scripts from a CDN; /openapi.json is served.
+    app = FastAPI(title="diplomacy-kg", summary="Linked data about diplomacy news, over SPARQL 1.1",
+                  docs_url=None, redoc_url=None)
     app.state.executor = executor
     app.state.settings = settings
+    install_error_handlers(app)
     # A raw ASGI route: every method reaches the endpoint, which answers 405 itself where needed.
     # Worker processes reach it before FastAPI and its middleware (see `front_door`).
     queries = load_named_queries(Path(settings.queries) if settings.queries else None)
