@@ -7,24 +7,80 @@ deadline and reports the runaway through `on_runaway`; the server process then s
 connections, finishes its other requests and exits, and its supervisor has already started a
 fresh process in its place (see kg.server.supervisor). This keeps the lean in-process hot path for
 the ordinary queries, which need no inter-process hop.
+
+Two things keep a storm of slow queries from slowing everyone else down (on Linux, where the
+priority of a single thread can be set): a query still running after `DEPRIORITIZE_AFTER` seconds
+has its thread's nice value raised, so short queries get the CPU first, and an abandoned runaway
+gets the lowest priority until its process exits. A query that timed out while still waiting for
+a free thread never started: it is dropped, and its process is not recycled for it.
 """
 from __future__ import annotations
 
 import asyncio
+import os
+import sys
+import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import TypeVar
+from typing import Generic, TypeVar
 
 from pyoxigraph import Store
 
 from kg.store import open_read_only
 
 T = TypeVar("T")
+DEPRIORITIZE_AFTER = 0.5  # seconds a query runs before it yields the CPU to shorter ones
+SLOW_NICE, RUNAWAY_NICE = 10, 19
+_THREAD_PRIORITIES = sys.platform == "linux"  # elsewhere setpriority would change the whole process
 
 
 class QueryTimeout(Exception):
     """The query ran past its time limit and was abandoned; the message says which limit."""
+
+
+class _Job(Generic[T]):
+    """One evaluation, knowing which thread runs it so that thread's priority can be lowered."""
+
+    def __init__(self, evaluate: Callable[[Store], T]) -> None:
+        self.evaluate = evaluate
+        self.lock = threading.Lock()
+        self.thread: int | None = None  # native id while running
+        self.started = False
+        self.abandoned = False  # the caller stopped waiting: never start
+        self.lowered: int | None = None  # the nice value set on the thread, if any
+
+    def __call__(self, store: Store) -> T:
+        with self.lock:
+            if self.abandoned:
+                raise QueryTimeout("abandoned before it started")
+            self.thread, self.started = threading.get_native_id(), True
+        try:
+            return self.evaluate(store)
+        finally:
+            with self.lock:
+                if self.lowered is not None:
+                    _set_nice(self.thread, 0)  # fails without privilege: the pool thread stays niced
+                self.thread = None
+
+    def abandon(self) -> bool:
+        """Stop waiting for the job; whether it had started (and so may run on)."""
+        with self.lock:
+            self.abandoned = True
+            return self.started
+
+    def lower_priority(self, nice: int) -> None:
+        with self.lock:
+            if self.thread is not None and _THREAD_PRIORITIES and _set_nice(self.thread, nice):
+                self.lowered = nice
+
+
+def _set_nice(thread: int, nice: int) -> bool:
+    try:
+        os.setpriority(os.PRIO_PROCESS, thread, nice)
+        return True
+    except OSError:
+        return False
 
 
 class QueryExecutor:
@@ -37,10 +93,17 @@ class QueryExecutor:
 
     async def run(self, evaluate: Callable[[Store], T], timeout: float) -> T:
         """Evaluate `evaluate(store)` in a query thread; QueryTimeout after `timeout` seconds."""
-        future = asyncio.get_running_loop().run_in_executor(self._pool, evaluate, self.store)
+        loop = asyncio.get_running_loop()
+        job = _Job(evaluate)
+        future = loop.run_in_executor(self._pool, job, self.store)
+        slow = loop.call_later(DEPRIORITIZE_AFTER, job.lower_priority, SLOW_NICE)
         try:
             return await asyncio.wait_for(future, timeout)
         except TimeoutError:
-            if self._on_runaway is not None:
-                self._on_runaway()
+            if job.abandon():  # a query that never got a thread will not start: nothing runs away
+                job.lower_priority(RUNAWAY_NICE)
+                if self._on_runaway is not None:
+                    self._on_runaway()
             raise QueryTimeout(f"the query did not finish within its time limit of {timeout:g} s") from None
+        finally:
+            slow.cancel()

@@ -13,6 +13,7 @@ from kg.server import reconcile
 from kg.server.editor import editor_page, mount_static
 from kg.server.errors import install_error_handlers
 from kg.server.named_queries import load_named_queries, named_queries_router
+from kg.server.openapi import document_sparql
 from kg.server.publishing import publishing_router
 from kg.server.settings import ServerSettings
 from kg.server.sparql import Receive, Scope, Send, SparqlEndpoint
@@ -36,6 +37,7 @@ def create_app(store_path: Path, settings: ServerSettings, on_runaway: Callable[
     queries = load_named_queries(Path(settings.queries) if settings.queries else None)
     app.state.sparql = SparqlEndpoint(executor, settings, editor_page(queries.values()))
     app.router.routes.append(Route("/sparql", app.state.sparql, include_in_schema=False))
+    document_sparql(app)
     app.include_router(named_queries_router(queries))
     mount_static(app)
     app.include_router(reconcile.router)

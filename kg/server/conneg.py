@@ -39,6 +39,8 @@ GRAPH_FORMATS: tuple[Representation, ...] = (
 
 # For browsers: offered after the data formats, so it is chosen only when a client prefers it.
 HTML = Representation("text/html; charset=utf-8", ("text/html", "application/xhtml+xml"), ("html",), None)
+# Listings and API answers that are not RDF (named queries, dumps).
+JSON = Representation("application/json", ("application/json",), ("json",), None)
 
 
 class NotAcceptable(Exception):

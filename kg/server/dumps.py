@@ -17,15 +17,12 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response, StreamingRes
 
 from kg.describe import media_type
 from kg.publish import CHECKSUMS_FILE, sha256_of
-from kg.server.conneg import NotAcceptable, Representation, choose
+from kg.server.conneg import HTML, JSON, NotAcceptable, choose
 from kg.server.site import Site
 
 CHUNK = 1 << 16
 RANGE = re.compile(r"bytes=(\d*)-(\d*)")
-LISTING_FORMATS = (
-    Representation("text/html; charset=utf-8", ("text/html", "application/xhtml+xml"), ("html",), None),
-    Representation("application/json", ("application/json",), ("json",), None),
-)
+LISTING_FORMATS = (HTML, JSON)
 
 
 class DumpFiles:
@@ -60,7 +57,7 @@ def dumps_router(site: Site) -> APIRouter:
             return Response(str(error), status_code=406, media_type="text/plain")
         files = dumps.listing(site.base)
         headers = {"Vary": "Accept"}
-        if chosen.names[0] == "json":
+        if chosen is JSON:
             return JSONResponse({"release": site.manifest["release"], "base": site.base, "files": files},
                                 headers=headers)
         return HTMLResponse(site.render("dumps.html", files=files, title="Dumps"), headers=headers)

@@ -34,12 +34,11 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 from pyoxigraph import Literal, NamedNode
 
-from kg.server.conneg import GRAPH_FORMATS, HTML, SOLUTION_FORMATS, NotAcceptable, Representation, choose
+from kg.server.conneg import GRAPH_FORMATS, HTML, JSON, SOLUTION_FORMATS, NotAcceptable, Representation, choose
 from kg.server.query_policy import query_form, with_values
 from kg.server.sparql import GRAPH_FORMS, ProtocolError, SparqlEndpoint
 
 XSD = "http://www.w3.org/2001/XMLSchema#"
-JSON = Representation("application/json", ("application/json",), ("json",), None)  # the listing
 RESERVED = frozenset({"format"})  # request parameters that are not query parameters
 _NAME = re.compile(r"[a-z0-9][a-z0-9-]*")
 _HEADER = re.compile(r"^#\s*(title|description|param):\s*(.*?)\s*$")

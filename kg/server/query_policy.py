@@ -245,8 +245,8 @@ def _limit_rows(text: str, tokens: list[Token], max_rows: int) -> str | None:
     for i, token in enumerate(top):
         if token.kind == "word" and token.text.upper() == "LIMIT" and i + 1 < len(top):
             count = top[i + 1]
-            if count.kind == "number" and count.text.isdigit() and int(count.text) <= max_rows:
-                return None
+            if count.kind != "number" or not count.text.isdigit() or int(count.text) <= max_rows:
+                return None  # a malformed LIMIT (e.g. negative) is left for the parser to report
             return f"{text[:count.start]}{max_rows}{text[count.end:]}"
     # A top-level VALUES can only be the trailing ValuesClause; the LIMIT must come before it.
     # Otherwise it goes right after the last token, so parse errors keep their line and column.

@@ -25,11 +25,10 @@ from pyoxigraph import BlankNode, NamedNode, RdfFormat, Store, Triple, parse, se
 from kg.describe import DESCRIPTION_PREFIXES
 from kg.jsonld import write_jsonld
 from kg.rdf import ONTOLOGY_GRAPH, PREFIXES
-from kg.server.conneg import GRAPH_FORMATS, NotAcceptable, Representation, choose
+from kg.server.conneg import GRAPH_FORMATS, HTML, NotAcceptable, Representation, choose
 from kg.server.pages import LABEL_PROPERTIES, home_page, ontology_page, resource_page
 from kg.server.site import ONTOLOGY_IRI, Site
 
-HTML = Representation("text/html; charset=utf-8", ("text/html", "application/xhtml+xml"), ("html",), None)
 _BY_FORMAT = {rep.serializer: rep for rep in GRAPH_FORMATS}
 # Server preference when the client has none: Turtle first; HTML whenever a browser asks for it.
 RESOURCE_FORMATS: tuple[Representation, ...] = (
@@ -104,6 +103,15 @@ async def run(request: Request, evaluate: Callable[[Store], object]):
     return await request.app.state.executor.run(evaluate, request.app.state.settings.timeout)
 
 
+def is_iri(text: str) -> bool:
+    """Whether `text` is a valid IRI (the store would refuse to look anything else up)."""
+    try:
+        NamedNode(text)
+    except ValueError:
+        return False
+    return True
+
+
 def not_found(site: Site, request: Request, iri: str, html: bool) -> Response:
     if html:
         return Response(site.render("error.html", title="Not found", iri=iri,
@@ -124,6 +132,8 @@ def resources_router(site: Site) -> APIRouter:
         except NotAcceptable as error:
             return Response(str(error), status_code=406, media_type="text/plain", headers={"Vary": "Accept"})
         iri = site.iri_for_path(path)
+        if not is_iri(iri):  # e.g. a percent-encoded space or control character in the path
+            return not_found(site, request, iri, html=representation is HTML)
         headers = {"Vary": "Accept", "Link": alternates(path)}
         if negotiated:
             headers["Content-Location"] = f"{path}.{SUFFIX_OF[representation.content_type]}"

@@ -271,7 +271,8 @@ async def _read_parameters(
     if method in ("GET", "HEAD"):
         return params
     if method != "POST":
-        raise ProtocolError(405, f"method {method} not allowed; use GET or POST", ((b"allow", ALLOWED_METHODS.encode()),))
+        raise ProtocolError(405, f"method {method} not allowed: this endpoint is read-only (no Graph Store "
+                                 "writes, no SPARQL Update); query with GET or POST", ((b"allow", ALLOWED_METHODS.encode()),))
     content_type = headers.get(b"content-type", b"").decode("latin-1")
     media_type, _, media_params = content_type.partition(";")
     media_type = media_type.strip().lower()

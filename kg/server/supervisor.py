@@ -2,8 +2,9 @@
 
 Why processes: pyoxigraph cannot cancel a query, so a worker that abandoned a runaway query
 must exit to end it (kg.server.worker). The supervisor owns the socket, so connections keep being
-accepted by the other workers meanwhile, and it starts a replacement as soon as a worker says it
-is draining (or dies), so the number of accepting workers stays constant.
+accepted by the other workers meanwhile. It starts a replacement as soon as a worker says it is
+draining (or dies), and tells the draining worker to stop accepting only once the replacement
+says it is ready, so the number of accepting workers never drops.
 """
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ import time
 from pathlib import Path
 
 from kg.server.settings import ServerSettings
-from kg.server.worker import DRAINING, STARTUP_FAILED
+from kg.server.worker import DRAINING, READY, STARTUP_FAILED, STOP_ACCEPTING
 
 
 def bind_listener(host: str, port: int) -> socket.socket:
@@ -39,6 +40,7 @@ class Supervisor:
         self._status_read, self._status_write = os.pipe()
         self._accepting: dict[int, subprocess.Popen] = {}
         self._draining: dict[int, subprocess.Popen] = {}
+        self._replacing: dict[int, int] = {}  # replacement pid → pid of the draining worker it replaces
         self._stopping = False
 
     def run(self) -> int:
@@ -56,7 +58,7 @@ class Supervisor:
     def _stop(self, signum: int, frame: object) -> None:
         self._stopping = True
 
-    def _spawn(self) -> None:
+    def _spawn(self) -> int:
         worker = subprocess.Popen(
             [
                 sys.executable, "-m", "kg.server.worker",
@@ -68,6 +70,7 @@ class Supervisor:
             pass_fds=(self.listener.fileno(), self._status_write),
         )
         self._accepting[worker.pid] = worker
+        return worker.pid
 
     def _watch(self) -> int:
         buffer = b""
@@ -80,7 +83,10 @@ class Supervisor:
                 buffer += os.read(self._status_read, 4096)
                 *lines, buffer = buffer.split(b"\n")
                 for line in lines:
-                    self._replace_draining(int(line.removeprefix(DRAINING)))
+                    if line.startswith(DRAINING):
+                        self._replace_draining(int(line.removeprefix(DRAINING)))
+                    elif line.startswith(READY):
+                        self._replaced(int(line.removeprefix(READY)))
             for pid, worker in list(self._accepting.items()):
                 code = worker.poll()
                 if code is None:
@@ -88,18 +94,27 @@ class Supervisor:
                 del self._accepting[pid]
                 if code == STARTUP_FAILED:
                     return 1
-                self._spawn()
+                replaces = self._replacing.pop(pid, None)
+                new = self._spawn()
+                if replaces is not None:  # a replacement died: the new one takes over its role
+                    self._replacing[new] = replaces
             for pid, worker in list(self._draining.items()):
                 if worker.poll() is not None:
                     del self._draining[pid]
         return 0
 
     def _replace_draining(self, pid: int) -> None:
-        """Start a replacement now for a worker that stopped accepting; it exits on its own."""
+        """Start a replacement now for a worker with a runaway query; it exits on its own."""
         worker = self._accepting.pop(pid, None)
         if worker is not None:
             self._draining[pid] = worker
-            self._spawn()
+            self._replacing[self._spawn()] = pid
+
+    def _replaced(self, pid: int) -> None:
+        """Worker `pid` is ready: the draining worker it replaces may stop accepting."""
+        draining = self._draining.get(self._replacing.pop(pid, -1))
+        if draining is not None and draining.poll() is None:
+            draining.send_signal(STOP_ACCEPTING)
 
     def _shutdown(self) -> None:
         workers = [*self._accepting.values(), *self._draining.values()]

@@ -1,0 +1,44 @@
+"""Error answers of the FastAPI routes: the same JSON `{"status", "error", "message"}` as `/sparql`.
+
+Without this, Starlette answers unknown paths and methods with `{"detail": ...}` and unexpected
+exceptions with a bare "Internal Server Error"; here every error says what went wrong and what to
+do instead, and a 500 never carries a traceback (that goes to the server log).
+"""
+from __future__ import annotations
+
+import logging
+from http import HTTPStatus
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
+
+log = logging.getLogger(__name__)
+READ_ONLY = "this server is read-only: nothing can be written, deleted or uploaded"
+
+
+def error_response(status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
+    """The JSON error body every route answers with."""
+    return JSONResponse({"status": status, "error": HTTPStatus(status).phrase, "message": message},
+                        status_code=status, headers={"Access-Control-Allow-Origin": "*", **(headers or {})})
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Answer HTTP errors and unexpected exceptions of `app`'s routes with messages."""
+
+    @app.exception_handler(HTTPException)
+    async def http_error(request: Request, error: HTTPException):
+        headers = dict(error.headers or {})
+        if error.status_code == 404 and error.detail == HTTPStatus.NOT_FOUND.phrase:
+            message = f"nothing at {request.url.path}; see / for what this server publishes"
+        elif error.status_code == 405:
+            allowed = headers.get("allow") or headers.get("Allow") or "GET, HEAD"
+            message = f"method {request.method} not allowed on {request.url.path} ({READ_ONLY}); use {allowed}"
+        else:
+            message = str(error.detail)
+        return error_response(error.status_code, message, headers)
+
+    @app.exception_handler(Exception)
+    async def internal_error(request: Request, error: Exception):
+        log.exception("internal error answering %s %s", request.method, request.url.path)
+        return error_response(500, "internal error; see the server log")
