@@ -12,7 +12,9 @@ Two things keep a storm of slow queries from slowing everyone else down (on Linu
 priority of a single thread can be set): a query still running after `DEPRIORITIZE_AFTER` seconds
 has its thread's nice value raised, so short queries get the CPU first, and an abandoned runaway
 gets the lowest priority until its process exits. A query that timed out while still waiting for
-a free thread never started: it is dropped, and its process is not recycled for it.
+a free thread never started: it is dropped, and its process is not recycled for it. A query that
+outlived a shorter time limit its client asked for is only a runaway if it is still running at the
+operator's limit (`limit`): otherwise any client could recycle workers at will with tiny limits.
 """
 from __future__ import annotations
 
@@ -31,7 +33,7 @@ from kg.store import open_read_only
 
 T = TypeVar("T")
 DEPRIORITIZE_AFTER = 0.5  # seconds a query runs before it yields the CPU to shorter ones
-SLOW_NICE, RUNAWAY_NICE = 10, 19
+SLOW_NICE, RUNAWAY_NICE = 10, 19  # weights: a slow query gets a tenth of a short one's CPU share
 _THREAD_PRIORITIES = sys.platform == "linux"  # elsewhere setpriority would change the whole process
 
 
@@ -86,10 +88,13 @@ def _set_nice(thread: int, nice: int) -> bool:
 class QueryExecutor:
     """Owns the read-only store and the threads queries run in; every run has a deadline."""
 
-    def __init__(self, store_path: Path, threads: int, on_runaway: Callable[[], None] | None = None) -> None:
+    def __init__(self, store_path: Path, threads: int, on_runaway: Callable[[], None] | None = None,
+                 limit: float = float("inf")) -> None:
+        """`limit`: the operator's time limit, the longest any query may keep its thread."""
         self.store: Store = open_read_only(store_path)
         self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="query")
         self._on_runaway = on_runaway
+        self._limit = limit
 
     async def run(self, evaluate: Callable[[Store], T], timeout: float) -> T:
         """Evaluate `evaluate(store)` in a query thread; QueryTimeout after `timeout` seconds."""
@@ -101,9 +106,16 @@ class QueryExecutor:
             return await asyncio.wait_for(future, timeout)
         except TimeoutError:
             if job.abandon():  # a query that never got a thread will not start: nothing runs away
-                job.lower_priority(RUNAWAY_NICE)
-                if self._on_runaway is not None:
-                    self._on_runaway()
+                if timeout < self._limit:
+                    loop.call_later(self._limit - timeout, self._runaway_if_running, job)
+                else:
+                    self._runaway_if_running(job)
             raise QueryTimeout(f"the query did not finish within its time limit of {timeout:g} s") from None
         finally:
             slow.cancel()
+
+    def _runaway_if_running(self, job: _Job) -> None:
+        if job.thread is not None:
+            job.lower_priority(RUNAWAY_NICE)
+            if self._on_runaway is not None:
+                self._on_runaway()

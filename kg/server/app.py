@@ -25,7 +25,7 @@ def create_app(store_path: Path, settings: ServerSettings, on_runaway: Callable[
     `on_runaway` is called when a query outlives its time limit (see kg.query_executor); pages and
     APIs are added with `app.include_router(...)`, and can run queries through `app.state.executor`.
     """
-    executor = QueryExecutor(store_path, settings.threads, on_runaway)
+    executor = QueryExecutor(store_path, settings.threads, on_runaway, settings.timeout)
     # No /docs or /redoc: FastAPI's pages load their scripts from a CDN; /openapi.json is served.
     app = FastAPI(title="diplomacy-kg", summary="Linked data about diplomacy news, over SPARQL 1.1",
                   docs_url=None, redoc_url=None)

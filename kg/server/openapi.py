@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from kg.server.conneg import GRAPH_FORMATS, SOLUTION_FORMATS
+from kg.server.sparql import MIN_TIMEOUT
 
 _GRAPHS = {"type": "array", "items": {"type": "string", "format": "iri"}}
 _PARAMETERS = [
@@ -14,7 +15,7 @@ _PARAMETERS = [
      "description": "graphs whose union is the default graph (default: the union of all graphs)"},
     {"name": "named-graph-uri", "in": "query", "required": False, "schema": _GRAPHS, "explode": True,
      "description": "the named graphs of the dataset"},
-    {"name": "timeout", "in": "query", "required": False, "schema": {"type": "number", "exclusiveMinimum": 0},
+    {"name": "timeout", "in": "query", "required": False, "schema": {"type": "number", "minimum": MIN_TIMEOUT},
      "description": "seconds; lowers the server's time limit, never raises it"},
     {"name": "format", "in": "query", "required": False, "schema": {"type": "string"},
      "description": "result format by name or media type, overriding Accept"},
@@ -39,7 +40,7 @@ SPARQL_PATH = {
             "application/sparql-query": {"schema": {"type": "string"}},
             "application/x-www-form-urlencoded": {"schema": {
                 "type": "object", "required": ["query"],
-                "properties": {"query": {"type": "string"}, "timeout": {"type": "number", "exclusiveMinimum": 0},
+                "properties": {"query": {"type": "string"}, "timeout": {"type": "number", "minimum": MIN_TIMEOUT},
                                "default-graph-uri": _GRAPHS, "named-graph-uri": _GRAPHS},
             }},
         }},

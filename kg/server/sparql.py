@@ -48,6 +48,7 @@ UNION_DATASET = {"use_default_graph_as_union": True}
 _HOST = re.compile(r"[A-Za-z0-9.\-]+(?::[0-9]{1,5})?|\[[0-9A-Fa-f:.]+\](?::[0-9]{1,5})?")
 READ_ONLY_MESSAGE = "this endpoint is read-only: SPARQL Update is not accepted"
 PLAN_CACHE_SIZE = 4096
+MIN_TIMEOUT = 0.1  # seconds: shorter client time limits are refused, they only make 503s
 # Public read-only data: any origin may read, and no credentials are ever involved.
 COMMON_HEADERS = (
     (b"vary", b"Accept"),
@@ -195,8 +196,8 @@ class SparqlEndpoint:
             seconds = float(requested)
         except ValueError:
             seconds = -1.0
-        if not 0 < seconds < float("inf"):
-            raise ProtocolError(400, f"timeout must be a positive number of seconds, not {requested!r}")
+        if not MIN_TIMEOUT <= seconds < float("inf"):
+            raise ProtocolError(400, f"timeout must be a number of seconds from {MIN_TIMEOUT:g} on, not {requested!r}")
         return min(seconds, self.settings.timeout)
 
     def _description(self, endpoint: str, representation: Representation) -> bytes:
