@@ -50,7 +50,7 @@ class _Job(Generic[T]):
         self.thread: int | None = None  # native id while running
         self.started = False
         self.abandoned = False  # the caller stopped waiting: never start
-        self.lowered: int | None = None  # the nice value set on the thread, if any
+        self.restore: int | None = None  # the thread's nice value before it was lowered
 
     def __call__(self, store: Store) -> T:
         with self.lock:
@@ -61,8 +61,8 @@ class _Job(Generic[T]):
             return self.evaluate(store)
         finally:
             with self.lock:
-                if self.lowered is not None:
-                    _set_nice(self.thread, 0)  # fails without privilege: the pool thread stays niced
+                if self.restore is not None:
+                    _set_nice(self.thread, self.restore)  # fails without privilege: the thread stays niced
                 self.thread = None
 
     def abandon(self) -> bool:
@@ -73,8 +73,11 @@ class _Job(Generic[T]):
 
     def lower_priority(self, nice: int) -> None:
         with self.lock:
-            if self.thread is not None and _THREAD_PRIORITIES and _set_nice(self.thread, nice):
-                self.lowered = nice
+            if self.thread is None or not _THREAD_PRIORITIES:
+                return
+            before = os.getpriority(os.PRIO_PROCESS, self.thread)
+            if _set_nice(self.thread, max(nice, before)) and self.restore is None:
+                self.restore = before
 
 
 def _set_nice(thread: int, nice: int) -> bool:
@@ -89,8 +92,9 @@ class QueryExecutor:
     """Owns the read-only store and the threads queries run in; every run has a deadline."""
 
     def __init__(self, store_path: Path, threads: int, on_runaway: Callable[[], None] | None = None,
-                 limit: float = float("inf")) -> None:
-        """`limit`: the operator's time limit, the longest any query may keep its thread."""
+                 limit: float | None = None) -> None:
+        """`limit`: the operator's time limit, the longest any query may keep its thread (default:
+        each run's own `timeout`)."""
         self.store: Store = open_read_only(store_path)
         self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="query")
         self._on_runaway = on_runaway
@@ -106,7 +110,7 @@ class QueryExecutor:
             return await asyncio.wait_for(future, timeout)
         except TimeoutError:
             if job.abandon():  # a query that never got a thread will not start: nothing runs away
-                if timeout < self._limit:
+                if self._limit is not None and timeout < self._limit:
                     loop.call_later(self._limit - timeout, self._runaway_if_running, job)
                 else:
                     self._runaway_if_running(job)
