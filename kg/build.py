@@ -8,17 +8,17 @@ import hashlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Iterator
 
-import rdflib
-from pyoxigraph import Quad
+from pyoxigraph import Quad, Triple
 
 from kg import __version__
 from kg.mapping import load_article, load_corpus
 from kg.publish import Release, current_release, publish_release
-from kg.rdf import (CAMEO, DEFAULT_BASE, ENTITIES_GRAPH, ONTOLOGY_GRAPH, SKOS, Iris, article_quads, article_sources, canonical,
-                    ontology_quads, registry_quads)
+from kg.rdf import (CAMEO, DEFAULT_BASE, ENTITIES_GRAPH, ONTOLOGY_GRAPH, SKOS, Iris, article_quads, article_sources,
+                    canonical, ontology_quads, registry_quads, registry_sources)
 from kg.seeds import SeedError, SeedProblem
-from kg.validate import Violation, load_shapes, to_rdflib, validate_graph
+from kg.validate import Gate, ValidationResult, Violation, load_shapes, report_turtle
 
 INPUT_FOLDERS = ("ontology", "seeds", "shapes")
 
@@ -81,53 +81,47 @@ def build(project: Project, build_dir: Path, iris: Iris) -> Release:
     ontology = ontology_quads(project.ontology, iris)
     entities = registry_quads(registry, iris)
     shapes = load_shapes(project.shapes)
-    shared = to_rdflib(ontology + entities)
     codes = cameo_codes(ontology)
 
+    # The gate: the shared graphs once, then each article with the shared triples it refers to.
+    gate = Gate(shapes, (q.triple for q in ontology + entities))
+    entity_sources = registry_sources(registry, iris)
     problems: list[SeedProblem] = []
-    violations: list[Violation] = []
     article_graphs: list[list[Quad]] = []
     articles: list[str] = []
-    shared_result = validate_graph(shared, shapes)
-    violations.extend(shared_result.violations if not shared_result.conforms else [])
-    for folder in folders:
-        try:
-            article = load_article(folder, registry, codes, project.root)
-        except SeedError as error:
-            problems.extend(error.problems)
-            continue
-        if article.id != folder.name:
-            problems.append(SeedProblem(article.mapping_file, 1,
-                                        f"article id {article.id!r} must equal its folder name {folder.name!r}"))
-            continue
-        quads = article_quads(article, registry, iris)
-        data = rdflib.Graph()
-        data += shared
-        data += to_rdflib(quads)
-        result = validate_graph(data, shapes, article_sources(article, registry, iris))
-        if not result.conforms:
-            violations.extend(result.violations)
-        article_graphs.append(quads)
-        articles.append(article.id)
+
+    def mapped_articles() -> Iterator[tuple[str, list[Triple], dict[str, str]]]:
+        """Each article that maps cleanly, as a unit for the gate; the others' problems are collected."""
+        for folder in folders:
+            try:
+                article = load_article(folder, registry, codes, project.root)
+            except SeedError as error:
+                problems.extend(error.problems)
+                continue
+            if article.id != folder.name:
+                problems.append(SeedProblem(article.mapping_file, 1,
+                                            f"article id {article.id!r} must equal its folder name {folder.name!r}"))
+                continue
+            quads = article_quads(article, registry, iris)
+            article_graphs.append(quads)
+            articles.append(article.id)
+            yield (iris.article_graph(article.id).value, [q.triple for q in quads],
+                   {**entity_sources, **article_sources(article, registry, iris)})
+
+    validations: list[tuple[list[str], ValidationResult]] = [
+        ([iris.graph(ENTITIES_GRAPH).value, iris.graph(ONTOLOGY_GRAPH).value], gate.validate_shared(entity_sources))]
+    workers = min(os.cpu_count() or 1, len(folders))
+    validations += [([graph], result) for graph, result in gate.validate_units(mapped_articles(), workers)]
     if problems:
         raise SeedError(problems)
+    violations = [v for _, result in validations if not result.conforms for v in result.violations]
     if violations:
-        raise ValidationFailed(violations)
+        # An entity's problem shows in the shared graphs and again in every article that refers to it.
+        raise ValidationFailed(sorted(set(violations), key=Violation.sort_key))
 
     graphs = [*article_graphs, list(canonical(entities)), list(canonical(ontology))]
-    report = validation_report(iris, [iris.article_graph(a) for a in articles]
-                               + [iris.graph(ENTITIES_GRAPH), iris.graph(ONTOLOGY_GRAPH)])
     summary = {"articles": articles, "base": iris.base, "version": __version__}
-    return publish_release(build_dir, fingerprint, graphs, report, summary)
-
-
-def validation_report(iris: Iris, graphs: list) -> bytes:
-    """The SHACL report of a successful build, one conforming report per validated graph (Turtle)."""
-    lines = ["@prefix sh: <http://www.w3.org/ns/shacl#> .", "@prefix dcterms: <http://purl.org/dc/terms/> .", ""]
-    for graph in graphs:
-        lines.append(f"<{graph.value}#validation> a sh:ValidationReport ; sh:conforms true ; "
-                     f"dcterms:subject <{graph.value}> .")
-    return ("\n".join(lines) + "\n").encode()
+    return publish_release(build_dir, fingerprint, graphs, report_turtle(validations), summary)
 
 
 def ensure_release(build_dir: Path, project: Project, base: str | None = None) -> Release:

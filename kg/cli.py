@@ -23,6 +23,7 @@ def run_build(args: argparse.Namespace) -> int:
     from kg.build import ValidationFailed, build, default_project
     from kg.rdf import Iris
     from kg.seeds import SeedError
+    from kg.validate import ShapesError
 
     try:
         release = build(default_project(), args.build_dir.resolve(), Iris(args.base))
@@ -35,6 +36,9 @@ def run_build(args: argparse.Namespace) -> int:
               "nothing was published:", file=sys.stderr)
         print(error, file=sys.stderr)
         return EXIT_FAILED
+    except ShapesError as error:
+        print(f"kg build: the shapes cannot be used; nothing was published:\n{error}", file=sys.stderr)
+        return EXIT_FAILED
     manifest = release.manifest
     print(f"release {release.id}: {manifest['quads']} quads from {len(manifest['articles'])} article(s), "
           f"conforms to the shapes; published in {release.path}")
@@ -43,21 +47,36 @@ def run_build(args: argparse.Namespace) -> int:
 
 def run_validate(args: argparse.Namespace) -> int:
     from kg.build import default_project
-    from kg.validate import UnreadableGraph, load_shapes, read_graph_file, validate_graph
+    from kg.validate import ShapesError, UnreadableGraph, load_shapes, read_graph_files, report_turtle, validate_dataset
 
-    data = None
+    shapes_dir = args.shapes or default_project().shapes
+    if not any(shapes_dir.glob("*.ttl")):
+        print(f"kg validate: no shapes (*.ttl) in {shapes_dir}; run it in the project folder, set KG_PROJECT "
+              "or give --shapes", file=sys.stderr)
+        return EXIT_UNREADABLE
     try:
-        for path in args.files:
-            data = read_graph_file(path, into=data)
+        quads = list(read_graph_files(args.files))
     except UnreadableGraph as error:
         print(f"kg validate: {error}", file=sys.stderr)
         return EXIT_UNREADABLE
-    result = validate_graph(data, load_shapes(default_project().shapes))
-    if result.conforms:
-        print(f"conforms: {', '.join(str(p) for p in args.files)} ({len(data)} triples)")
+    try:
+        shapes = load_shapes(shapes_dir)
+    except ShapesError as error:
+        print(f"kg validate: the shapes cannot be used: {error}", file=sys.stderr)
+        return EXIT_UNREADABLE
+    validations = validate_dataset(quads, shapes)
+    if args.report:
+        args.report.write_bytes(report_turtle(validations))
+    violations = sorted({v for _, result in validations if not result.conforms for v in result.violations},
+                        key=lambda v: v.sort_key())
+    files = ", ".join(str(p) for p in args.files)
+    if not violations:
+        parts = "as one graph" if len(validations) == 1 else \
+            f"the shared graphs once, then {len(validations) - 1} article graph(s) with the shared triples they need"
+        print(f"conforms: {files} ({len(quads)} quads; validated {parts})")
         return EXIT_OK
-    print(f"does not conform: {len(result.violations)} violation(s)")
-    for violation in result.violations:
+    print(f"does not conform: {files}: {len(violations)} violation(s)")
+    for violation in violations:
         print(violation)
     return EXIT_FAILED
 
@@ -110,7 +129,9 @@ def main(argv: list[str] | None = None) -> int:
 
     validate_parser = commands.add_parser("validate", help="validate graph files against the SHACL shapes")
     validate_parser.add_argument("files", nargs="+", type=Path,
-                                 help="Turtle, N-Triples, N-Quads, TriG, JSON-LD or RDF/XML files")
+                                 help="Turtle, N-Triples, N-Quads, TriG, JSON-LD or RDF/XML files (.gz allowed)")
+    validate_parser.add_argument("--shapes", type=Path, help="folder of SHACL shapes (default: the project's shapes/)")
+    validate_parser.add_argument("--report", type=Path, help="also write the SHACL validation report (Turtle) here")
     validate_parser.set_defaults(run=run_validate)
 
     export_parser = commands.add_parser("export", help="export the published graph for other tools")

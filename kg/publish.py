@@ -2,7 +2,8 @@
 
 Layout of the build folder:
 
-    build/releases/<release-id>/   one complete release (dumps/, store/, release.json, validation-report.ttl)
+    build/releases/<release-id>/   one complete release (dumps/ with the SHACL validation-report.ttl, store/,
+                                   release.json)
     build/current                  symlink to the release being served; replaced atomically
 
 A release is written into a temporary folder and renamed into place only when complete, then
@@ -20,12 +21,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Iterator
 
-from pyoxigraph import (BlankNode, CanonicalizationAlgorithm, Dataset, Quad, RdfFormat, Store, parse,
-                        serialize)
+from pyoxigraph import Quad, RdfFormat, Store, parse, serialize
 
 from kg.describe import DatasetInfo, describe_release
 from kg.jsonld import ContextBuilder, write_jsonld
-from kg.rdf import PREFIXES, canonical
+from kg.rdf import PREFIXES, stable_blank_nodes
 
 RELEASES = "releases"
 CURRENT = "current"
@@ -41,6 +41,7 @@ DUMP_FORMATS = {
 }
 CONTEXT_FILE = "context.jsonld"
 DESCRIPTION_FILE = "void.ttl"
+VALIDATION_REPORT_FILE = "validation-report.ttl"
 CHECKSUMS_FILE = "SHA256SUMS"
 
 @dataclass(frozen=True)
@@ -130,19 +131,6 @@ def write_checksums(dumps: Path) -> dict[str, dict]:
     return files
 
 
-def stable_blank_nodes(quads: list[Quad]) -> list[Quad]:
-    """Quads whose blank nodes have labels derived from the graph's shape, not from parser randomness.
-
-    Only the ontology has blank nodes (OWL lists); without this a rebuild of the same input would
-    give different bytes. pyoxigraph's canonical labels are stable within its pinned minor version.
-    """
-    if not any(isinstance(term, BlankNode) for q in quads for term in (q.subject, q.object)):
-        return quads
-    dataset = Dataset(quads)
-    dataset.canonicalize(CanonicalizationAlgorithm.UNSTABLE)
-    return list(canonical(dataset))
-
-
 def publish_release(build_dir: Path, release_id: str, graphs: Iterable[list[Quad]],
                     validation_report: bytes, summary: dict) -> Release:
     """Write a complete release from canonical per-graph quad lists (in graph order), then make it current."""
@@ -169,9 +157,10 @@ def publish_release(build_dir: Path, release_id: str, graphs: Iterable[list[Quad
         # published beside them (and in SHA256SUMS), and served at /.well-known/void.
         description = describe_release(store, DatasetInfo(release_id, summary), inventory(dumps))
         (dumps / DESCRIPTION_FILE).write_bytes(description)
+        # Likewise the SHACL report of the build: published with the dumps, not a distribution of the data.
+        (dumps / VALIDATION_REPORT_FILE).write_bytes(validation_report)
         files = write_checksums(dumps)
         del store
-        (staging / "validation-report.ttl").write_bytes(validation_report)
         manifest = {"release": release_id, "quads": triples, "dumps": files, **summary}
         (staging / "release.json").write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8")
         shutil.rmtree(final, ignore_errors=True)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Iterator
 
-from pyoxigraph import BlankNode, Literal, NamedNode, Quad, RdfFormat, parse
+from pyoxigraph import BlankNode, CanonicalizationAlgorithm, Dataset, Literal, NamedNode, Quad, RdfFormat, parse
 
 from kg.mapping import (ArticleMapping, Claim, Event, Position, Proposal, Registry, Span, Statement,
                         TimeExpression)
@@ -354,12 +354,17 @@ def article_quads(article: ArticleMapping, registry: Registry, iris: Iris) -> li
 def article_sources(article: ArticleMapping, registry: Registry, iris: Iris) -> dict[str, str]:
     """IRI → `file:line` of the mapping entry that produced it, so reports can point at the seed."""
     graph = ArticleGraph(article, registry, iris)
-    sources = {str(graph.node): f"{article.mapping_file}:1"}
+    sources = {graph.node.value: f"{article.mapping_file}:1"}
     for item in (*article.events, *article.statements, *article.claims, *article.proposals):
-        sources[str(graph.ref(item.id))] = f"{article.mapping_file}:{item.line}"
+        sources[graph.ref(item.id).value] = f"{article.mapping_file}:{item.line}"
     for position in article.positions:
-        sources[str(iris.local(article.id, "position", position.id))] = f"{article.mapping_file}:{position.line}"
+        sources[iris.local(article.id, "position", position.id).value] = f"{article.mapping_file}:{position.line}"
     return sources
+
+
+def registry_sources(registry: Registry, iris: Iris) -> dict[str, str]:
+    """Entity IRI → `file:line` of its entry in the registry."""
+    return {iris.entity(e.id).value: f"{e.source.file}:{e.source.line}" for e in registry.entities.values()}
 
 
 def quad_sort_key(quad: Quad) -> tuple[str, str, str, str]:
@@ -369,3 +374,16 @@ def quad_sort_key(quad: Quad) -> tuple[str, str, str, str]:
 def canonical(quads: Iterable[Quad]) -> Iterator[Quad]:
     """De-duplicated quads in a canonical order, so the same input always serializes to the same bytes."""
     return iter(sorted(set(quads), key=quad_sort_key))
+
+
+def stable_blank_nodes(quads: list[Quad]) -> list[Quad]:
+    """Quads whose blank nodes have labels derived from the graph's shape, not from parser randomness.
+
+    Without this a rebuild of the same input would give different bytes (blank nodes of the ontology's
+    OWL lists, of SHACL reports). pyoxigraph's canonical labels are stable within its pinned minor version.
+    """
+    if not any(isinstance(term, BlankNode) for q in quads for term in (q.subject, q.object)):
+        return quads
+    dataset = Dataset(quads)
+    dataset.canonicalize(CanonicalizationAlgorithm.UNSTABLE)
+    return list(canonical(dataset))

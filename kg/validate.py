@@ -1,113 +1,372 @@
 """The SHACL gate: validate graphs against `shapes/` and explain every violation in words.
 
-Each article is validated together with the shared entities and the ontology it needs, never the
-whole union at once, so validation cost grows linearly with the number of articles.
+Cost grows linearly with the corpus: each article's graph is validated as one unit, together with
+only the shared triples it needs (the entities and ontology terms it refers to, and the class
+hierarchy), never the whole union at once. The shared graphs are validated once on their own.
+
+The core constraints run on pyshacl; the SPARQL-based ones on pyoxigraph (see kg.sparql_constraints).
 """
 from __future__ import annotations
 
 import gzip
-from dataclasses import dataclass
+import multiprocessing
+from collections import defaultdict
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable
+from typing import Iterable, Iterator
 
 import rdflib
-from pyoxigraph import Quad, RdfFormat, serialize
+from pyoxigraph import DefaultGraph, NamedNode, Quad, RdfFormat, Store, Triple, parse, serialize
 from pyshacl import validate as shacl_validate
-from rdflib.namespace import RDFS, SH
+from rdflib.collection import Collection
+from rdflib.namespace import DCTERMS, RDF, RDFS, SH, SKOS
 
-SEVERITY_ORDER = {SH.Violation: 0, SH.Warning: 1, SH.Info: 2}
+from kg.rdf import PREFIXES, stable_blank_nodes
+from kg.sparql_constraints import (SparqlConstraint, SparqlResult, UnsupportedShape, evaluate,
+                                   split_sparql_constraints, to_rdflib_term)
+
+SHAPES_IRI = rdflib.URIRef("https://w3id.org/diplomacy-kg/shapes")
+SHAPES_NAMESPACE = "https://w3id.org/diplomacy-kg/shapes#"
+NIF_ANCHOR = rdflib.URIRef(PREFIXES["nif"] + "anchorOf")
+NEWS_ARTICLE = NamedNode(PREFIXES["schema"] + "NewsArticle")
+SUBCLASS_OF = NamedNode(str(RDFS.subClassOf))
+RDF_TYPE = NamedNode(str(RDF.type))
+LABEL_LENGTH = 100  # characters of a label shown in a violation
+
+
+@dataclass(frozen=True)
+class Shapes:
+    """The shapes of `shapes/`: the whole graph, its core part (for pyshacl) and its SPARQL constraints."""
+
+    graph: rdflib.Graph
+    core: rdflib.Graph
+    sparql: tuple[SparqlConstraint, ...]
+
+    def name(self, shape: rdflib.term.Node) -> str:
+        """A shape's IRI with the `dshapes:` prefix, or its sh:name when it has no IRI."""
+        if isinstance(shape, rdflib.URIRef) and str(shape).startswith(SHAPES_NAMESPACE):
+            return "dshapes:" + str(shape)[len(SHAPES_NAMESPACE):]
+        name = self.graph.value(shape, SH.name)
+        return str(name) if name is not None else shape.n3()
+
+
+class ShapesError(Exception):
+    """A shapes file that does not parse, or a constraint the gate cannot evaluate; the message says where."""
+
+
+def load_shapes(shapes_dir: Path) -> Shapes:
+    """All shapes files (`*.ttl`) of the folder."""
+    graph = rdflib.Graph()
+    graph.bind("dshapes", SHAPES_NAMESPACE)
+    for path in sorted(shapes_dir.glob("*.ttl")):
+        try:
+            graph.parse(path, format="turtle")
+        except Exception as error:  # rdflib's parsers raise many types; each means "not valid Turtle"
+            raise ShapesError(f"{path}: not valid Turtle: {error}") from None
+    try:
+        core, sparql = split_sparql_constraints(graph)
+    except UnsupportedShape as error:
+        raise ShapesError(f"{shapes_dir}: {error}") from None
+    return Shapes(graph, core, tuple(sparql))
 
 
 @dataclass(frozen=True)
 class Violation:
     """One SHACL result, in words a curator can act on."""
 
-    focus: str
-    focus_label: str | None
+    node: str  # what is wrong: the focus node, or the offending resource an article-wide rule found
+    label: str | None
     path: str | None
     message: str
-    shape: str
+    shape: str  # the shape that fired, e.g. dshapes:Event-place
+    constraint: str  # which of its constraints: a parameter (sh:maxCount) or a SPARQL constraint
     severity: str
-    source: str | None  # "file:line" of the seed that produced the focus node, when known
+    source: str | None  # "file:line" of the seed that produced the node, when known
+    focus: str
 
     def __str__(self) -> str:
         where = f"{self.source}: " if self.source else ""
-        label = f" ({self.focus_label})" if self.focus_label else ""
-        path = f" [{self.path}]" if self.path else ""
-        return f"{where}{self.severity}: <{self.focus}>{label}{path}: {self.message}"
+        severity = "" if self.severity == "Violation" else f"{self.severity}: "
+        label = f' "{self.label}"' if self.label else ""
+        path = f", {self.path}" if self.path else ""
+        return f"{where}{severity}{self.message}\n    <{self.node}>{label}{path} [{self.shape} {self.constraint}]"
+
+    def sort_key(self) -> tuple:
+        return (self.source or "~", self.node, self.path or "", self.message)
 
 
 @dataclass
 class ValidationResult:
     conforms: bool
     violations: list[Violation]
-    report: rdflib.Graph
+    report: rdflib.Graph = field(repr=False)
 
 
-def load_shapes(shapes_dir: Path) -> rdflib.Graph:
-    """All shapes files (`*.ttl`) of the folder, as one graph."""
-    shapes = rdflib.Graph()
-    for path in sorted(shapes_dir.glob("*.ttl")):
-        shapes.parse(path, format="turtle")
-    return shapes
+# ---------------------------------------------------------------------------------------------
+# Validating one unit
 
 
-def to_rdflib(quads: Iterable[Quad]) -> rdflib.Graph:
-    """Merge quads into one rdflib graph (through N-Triples, the fastest exchange between the two)."""
-    data = serialize((q.triple for q in quads), format=RdfFormat.N_TRIPLES)
+def to_rdflib(triples: Iterable[Triple]) -> rdflib.Graph:
+    """An rdflib graph of pyoxigraph triples (pyshacl's input), converted term by term."""
     graph = rdflib.Graph()
-    graph.parse(data=data, format="nt")
+    for prefix, namespace in PREFIXES.items():
+        graph.bind(prefix, namespace)
+    graph.addN((to_rdflib_term(t.subject), to_rdflib_term(t.predicate), to_rdflib_term(t.object), graph)
+               for t in triples)
     return graph
 
 
-def validate_graph(data: rdflib.Graph, shapes: rdflib.Graph,
-                   sources: dict[str, str] | None = None) -> ValidationResult:
-    """Validate `data` against `shapes`; `sources` maps focus-node IRIs to the seed file:line behind them."""
-    conforms, report, _ = shacl_validate(data, shacl_graph=shapes, inference="none", advanced=True,
-                                         allow_warnings=True)
-    violations = []
-    for result in report.subjects(rdflib.RDF.type, SH.ValidationResult):
-        focus = report.value(result, SH.focusNode)
-        path = report.value(result, SH.resultPath)
-        message = report.value(result, SH.resultMessage)
-        severity = report.value(result, SH.resultSeverity)
-        shape = report.value(result, SH.sourceShape)
-        label = data.value(focus, RDFS.label) if focus is not None else None
-        violations.append(Violation(
-            focus=str(focus), focus_label=str(label) if label is not None else None,
-            path=data.namespace_manager.normalizeUri(path) if isinstance(path, rdflib.URIRef) else None,
-            message=str(message) if message is not None else "constraint violated",
-            shape=str(shape), severity=str(severity).rsplit("#", 1)[-1],
-            source=(sources or {}).get(str(focus))))
-    violations.sort(key=lambda v: (v.source or "", v.focus, v.path or "", v.message))
+def validate_triples(triples: Iterable[Triple], shapes: Shapes,
+                     sources: dict[str, str] | None = None) -> ValidationResult:
+    """Validate one graph; `sources` maps IRIs to the seed `file:line` behind them, for the explanation."""
+    triples = list(dict.fromkeys(triples))
+    data = to_rdflib(triples)
+    conforms, report, _ = shacl_validate(data, shacl_graph=shapes.core, inference="none", advanced=False,
+                                         inplace=True, allow_warnings=True)
+    store = Store()
+    store.extend(Quad(t.subject, t.predicate, t.object, DefaultGraph()) for t in triples)
+    root = report.value(predicate=RDF.type, object=SH.ValidationReport, any=False)
+    for found in evaluate(store, list(shapes.sparql)):
+        add_result(report, root, found)
+        conforms = conforms and found.constraint.severity != SH.Violation
+    report.set((root, SH.conforms, rdflib.Literal(bool(conforms))))
+    violations = sorted((explain(report, result, data, shapes, sources or {})
+                         for result in report.objects(root, SH.result)), key=Violation.sort_key)
     return ValidationResult(bool(conforms), violations, report)
+
+
+def add_result(report: rdflib.Graph, root: rdflib.term.Node, found: SparqlResult) -> None:
+    """Record a SPARQL constraint's result in the report, as a SHACL engine would."""
+    result = rdflib.BNode()
+    report.add((root, SH.result, result))
+    for predicate, obj in ((RDF.type, SH.ValidationResult), (SH.focusNode, found.focus), (SH.value, found.value),
+                           (SH.resultSeverity, found.constraint.severity), (SH.sourceShape, found.constraint.shape),
+                           (SH.sourceConstraint, found.constraint.constraint),
+                           (SH.sourceConstraintComponent, SH.SPARQLConstraintComponent),
+                           (SH.resultMessage, rdflib.Literal(found.message)), (SH.resultPath, found.path)):
+        if obj is not None:
+            report.add((result, predicate, obj))
+
+
+def explain(report: rdflib.Graph, result: rdflib.term.Node, data: rdflib.Graph, shapes: Shapes,
+            sources: dict[str, str]) -> Violation:
+    """A report result as a Violation: what is wrong, where it came from, and the shape's words."""
+    focus = report.value(result, SH.focusNode)
+    value = report.value(result, SH.value)
+    component = report.value(result, SH.sourceConstraintComponent)
+    # Article-wide rules (the article is the focus) find the offending resource as the value.
+    node = value if component == SH.SPARQLConstraintComponent and isinstance(value, rdflib.URIRef) else focus
+    path = report.value(result, SH.resultPath)
+    message = report.value(result, SH.resultMessage)
+    return Violation(
+        node=str(node), label=label_of(data, node), path=path_text(report, path) if path is not None else None,
+        message=str(message) if message is not None else "constraint violated",
+        shape=shapes.name(report.value(result, SH.sourceShape)),
+        constraint=constraint_name(report, result, shapes),
+        severity=str(report.value(result, SH.resultSeverity)).rsplit("#", 1)[-1],
+        source=source_of(data, node, sources), focus=str(focus))
+
+
+def constraint_name(report: rdflib.Graph, result: rdflib.term.Node, shapes: Shapes) -> str:
+    """The constraint that fired: its parameter (sh:maxCount for sh:MaxCountConstraintComponent) or,
+    for a SPARQL-based constraint, the constraint's name."""
+    component = report.value(result, SH.sourceConstraintComponent)
+    if component == SH.SPARQLConstraintComponent:
+        return shapes.name(report.value(result, SH.sourceConstraint))
+    name = str(component).removeprefix(str(SH)).removesuffix("ConstraintComponent")
+    return "sh:" + name[:1].lower() + name[1:]
+
+
+def label_of(data: rdflib.Graph, node: rdflib.term.Node) -> str | None:
+    """A name for the node: its English label, any label, or the text a span covers."""
+    labels = list(data.objects(node, RDFS.label)) + list(data.objects(node, SKOS.prefLabel))
+    english = [label for label in labels if getattr(label, "language", None) == "en"]
+    names = english or labels or list(data.objects(node, NIF_ANCHOR))
+    if not names:
+        return None
+    text = str(sorted(names)[0])
+    return text if len(text) <= LABEL_LENGTH else text[:LABEL_LENGTH - 3] + "..."
+
+
+def source_of(data: rdflib.Graph, node: rdflib.term.Node, sources: dict[str, str]) -> str | None:
+    """The seed line of the node, or of the nearest resource linked to it that has one.
+
+    Participations, attributions, outcomes and spans have no mapping entry of their own: they come
+    from the event, statement or claim that links to them (or that they link to).
+    """
+    if str(node) in sources:
+        return sources[str(node)]
+    for neighbours in (data.subjects(None, node), data.objects(node, None)):
+        found = sorted(sources[str(n)] for n in neighbours if str(n) in sources)
+        if found:
+            return found[0]
+    return None
+
+
+def path_text(report: rdflib.Graph, path: rdflib.term.Node) -> str:
+    """A SHACL property path in SPARQL syntax, with the usual prefixes."""
+    if isinstance(path, rdflib.URIRef):
+        for prefix, namespace in PREFIXES.items():
+            if str(path).startswith(namespace):
+                return f"{prefix}:{str(path)[len(namespace):]}"
+        return path.n3()
+    inverse = report.value(path, SH.inversePath)
+    if inverse is not None:
+        return "^" + path_text(report, inverse)
+    alternatives = report.value(path, SH.alternativePath)
+    if alternatives is not None:
+        return "(" + "|".join(path_text(report, p) for p in Collection(report, alternatives)) + ")"
+    for modifier, suffix in ((SH.zeroOrMorePath, "*"), (SH.oneOrMorePath, "+"), (SH.zeroOrOnePath, "?")):
+        inner = report.value(path, modifier)
+        if inner is not None:
+            return path_text(report, inner) + suffix
+    return "/".join(path_text(report, p) for p in Collection(report, path))
+
+
+# ---------------------------------------------------------------------------------------------
+# Units: an article's graph with the shared triples it needs
+
+
+class Context:
+    """The shared graphs (ontology, entities) indexed so that each unit takes only what it refers to."""
+
+    def __init__(self, triples: Iterable[Triple]):
+        self.triples = list(dict.fromkeys(triples))
+        self.by_subject: dict = defaultdict(list)
+        self.hierarchy = []
+        for triple in self.triples:
+            self.by_subject[triple.subject].append(triple)
+            if triple.predicate == SUBCLASS_OF:
+                self.hierarchy.append(triple)
+
+    def needed_by(self, unit: list[Triple]) -> list[Triple]:
+        """The shared triples about every resource the unit mentions, and the whole class hierarchy."""
+        mentioned = {term for t in unit for term in (t.subject, t.object)}
+        needed = list(self.hierarchy)
+        for term in mentioned:
+            needed.extend(self.by_subject.get(term, ()))
+        return needed
+
+
+class Gate:
+    """Validates the shared graphs once and each unit with the shared triples it needs."""
+
+    def __init__(self, shapes: Shapes, shared: Iterable[Triple]):
+        self.shapes = shapes
+        self.context = Context(shared)
+
+    def validate_shared(self, sources: dict[str, str] | None = None) -> ValidationResult:
+        return validate_triples(self.context.triples, self.shapes, sources)
+
+    def validate_unit(self, unit: Iterable[Triple], sources: dict[str, str] | None = None) -> ValidationResult:
+        unit = list(unit)
+        return validate_triples(unit + self.context.needed_by(unit), self.shapes, sources)
+
+    def validate_units(self, jobs: Iterable[tuple[str, list[Triple], dict[str, str]]],
+                       workers: int = 1) -> Iterator[tuple[str, ValidationResult]]:
+        """Validate (name, unit, sources) jobs, in `workers` processes when more than one: units are
+        independent, and pyshacl holds one core per process. Results come in the order of the jobs."""
+        if workers <= 1:
+            for name, unit, sources in jobs:
+                yield name, self.validate_unit(unit, sources)
+            return
+        # Forked workers inherit the gate (shapes and shared triples) instead of receiving it pickled.
+        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"),
+                                 initializer=_adopt_gate, initargs=(self,)) as pool:
+            yield from pool.map(_validate_job, jobs)
+
+
+_WORKER_GATE: Gate | None = None  # the gate of a worker process of Gate.validate_units
+
+
+def _adopt_gate(gate: Gate) -> None:
+    global _WORKER_GATE
+    _WORKER_GATE = gate
+
+
+def _validate_job(job: tuple[str, list[Triple], dict[str, str]]) -> tuple[str, ValidationResult]:
+    name, unit, sources = job
+    return name, _WORKER_GATE.validate_unit(unit, sources)
+
+
+def validate_dataset(quads: Iterable[Quad], shapes: Shapes) -> list[tuple[list[str], ValidationResult]]:
+    """Validate any dataset the way `kg build` does: every named graph that holds an article is a unit,
+    all other graphs (default graph included) are the shared context, validated once. Without such
+    graphs (a Turtle file, say) the whole dataset is one unit. Returns, for each validation, the names
+    of the graphs it covered ("" for the default graph) and its result."""
+    graphs: dict = defaultdict(list)
+    for quad in quads:
+        graphs[quad.graph_name].append(quad.triple)
+    units = {name: triples for name, triples in graphs.items()
+             if not isinstance(name, DefaultGraph) and any(t.predicate == RDF_TYPE and t.object == NEWS_ARTICLE
+                                                           for t in triples)}
+    shared = [name for name in graphs if name not in units]
+    if not units:
+        return [([graph_name(n) for n in shared], validate_triples((t for ts in graphs.values() for t in ts), shapes))]
+    gate = Gate(shapes, (t for name in shared for t in graphs[name]))
+    results = [([graph_name(n) for n in shared], gate.validate_shared())] if shared else []
+    results.extend(([graph_name(name)], gate.validate_unit(triples)) for name, triples in units.items())
+    return results
+
+
+def graph_name(name) -> str:
+    return "" if isinstance(name, DefaultGraph) else name.value
+
+
+# ---------------------------------------------------------------------------------------------
+# The published report
+
+
+def report_turtle(results: list[tuple[list[str], ValidationResult]]) -> bytes:
+    """One Turtle document of the SHACL reports, each linked to the graphs it covers (dcterms:subject).
+
+    Blank nodes get canonical labels, so the same build gives the same bytes."""
+    combined = rdflib.Graph()
+    for graphs, result in results:
+        combined += result.report
+        root = result.report.value(predicate=RDF.type, object=SH.ValidationReport, any=False)
+        combined.add((root, DCTERMS.conformsTo, SHAPES_IRI))
+        for graph in filter(None, graphs):
+            combined.add((root, DCTERMS.subject, rdflib.URIRef(graph)))
+    quads = list(parse(combined.serialize(format="nt", encoding="utf-8"), RdfFormat.N_TRIPLES))
+    prefixes = {"sh": str(SH), "dcterms": str(DCTERMS), "dshapes": SHAPES_NAMESPACE, "xsd": PREFIXES["xsd"]}
+    return serialize(stable_blank_nodes(quads), format=RdfFormat.TURTLE, prefixes=prefixes)
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading graph files
 
 
 class UnreadableGraph(Exception):
     """A graph file that does not exist or does not parse; the message says which and where."""
 
 
-GRAPH_FORMATS = {".ttl": "turtle", ".nt": "nt", ".nq": "nquads", ".trig": "trig", ".jsonld": "json-ld",
-                 ".json": "json-ld", ".rdf": "xml", ".owl": "xml", ".xml": "xml"}
+GRAPH_FORMATS = {".ttl": RdfFormat.TURTLE, ".nt": RdfFormat.N_TRIPLES, ".nq": RdfFormat.N_QUADS,
+                 ".trig": RdfFormat.TRIG, ".jsonld": RdfFormat.JSON_LD, ".json": RdfFormat.JSON_LD,
+                 ".rdf": RdfFormat.RDF_XML, ".owl": RdfFormat.RDF_XML, ".xml": RdfFormat.RDF_XML}
 
 
-def read_graph_file(path: Path, into: rdflib.Graph | None = None) -> rdflib.Graph:
-    """Parse one graph file (format from its extension, `.gz` allowed); named graphs are merged."""
-    suffixes = path.suffixes
-    compressed = suffixes[-1:] == [".gz"]
-    suffix = (suffixes[-2] if compressed and len(suffixes) > 1 else path.suffix).lower()
-    rdf_format = GRAPH_FORMATS.get(suffix)
-    if rdf_format is None:
-        raise UnreadableGraph(f"{path}: unknown graph format {suffix!r} (known: {', '.join(sorted(GRAPH_FORMATS))})")
-    try:
-        data = gzip.decompress(path.read_bytes()) if compressed else path.read_bytes()
-        dataset = rdflib.Dataset()
-        dataset.parse(data=data, format=rdf_format)
-    except OSError as error:
-        raise UnreadableGraph(f"{path}: cannot read: {error.strerror or error}") from None
-    except Exception as error:  # parsers raise many exception types; each means "does not parse"
-        raise UnreadableGraph(f"{path}: not valid {rdf_format}: {error}") from None
-    graph = into if into is not None else rdflib.Graph()
-    for subject, predicate, obj, _ in dataset.quads((None, None, None, None)):
-        graph.add((subject, predicate, obj))
-    return graph
+def read_graph_files(paths: Iterable[Path]) -> Iterator[Quad]:
+    """The quads of graph files (format from the extension, `.gz` allowed), named graphs kept.
+
+    Blank nodes are renamed apart so that files do not share them by accident; relative IRIs are
+    resolved against the file's own location.
+    """
+    for path in paths:
+        compressed = path.suffix.lower() == ".gz"
+        suffix = Path(path.stem).suffix.lower() if compressed else path.suffix.lower()
+        rdf_format = GRAPH_FORMATS.get(suffix)
+        if rdf_format is None:
+            raise UnreadableGraph(f"{path}: unknown graph format {suffix or '(no extension)'!r} "
+                                  f"(known: {', '.join(sorted(GRAPH_FORMATS))}, optionally .gz)")
+        try:
+            data = path.read_bytes()
+            if compressed:
+                data = gzip.decompress(data)
+        except (OSError, EOFError) as error:
+            raise UnreadableGraph(f"{path}: cannot read: {getattr(error, 'strerror', None) or error}") from None
+        try:
+            yield from list(parse(data, rdf_format, base_iri=path.resolve().as_uri(), rename_blank_nodes=True))
+        except (SyntaxError, ValueError) as error:
+            raise UnreadableGraph(f"{path}: not valid {rdf_format.name}: {error}") from None

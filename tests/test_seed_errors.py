@@ -1,56 +1,12 @@
 """Bad seed input: `kg build` names the file, the line and what is wrong, exits non-zero and publishes nothing."""
 from __future__ import annotations
 
-import shutil
-from pathlib import Path
-
 import pytest
 
-from conftest import REPO, run_kg
+from conftest import break_and_build
 
 MAPPING = "seeds/articles/cgtn-2019-03-01-hanoi-summit/mapping.yaml"
 REGISTRY = "seeds/entities.yaml"
-
-
-@pytest.fixture(scope="module")
-def published_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A copy of the project's inputs with one good release already published in its build folder."""
-    project = tmp_path_factory.mktemp("project")
-    for folder in ("ontology", "seeds", "shapes"):
-        shutil.copytree(REPO / folder, project / folder)
-    result = run_kg("build", "--build-dir", project / "build", env={"KG_PROJECT": str(project)})
-    assert result.returncode == 0, result.stderr
-    return project
-
-
-def snapshot(build_dir: Path) -> dict[str, bytes]:
-    """Every file of the published release, and where `current` points."""
-    current = build_dir / "current"
-    files = {str(current.readlink()): b""}
-    files.update({str(p.relative_to(current.resolve())): p.read_bytes()
-                  for p in sorted(current.resolve().rglob("*")) if p.is_file()})
-    return files
-
-
-def break_and_build(project: Path, tmp_path: Path, file: str, old: str, new: str) -> tuple[str, int]:
-    """Copy the project, replace `old` (which must occur once) by `new` in `file`, run `kg build` on it.
-
-    Returns stderr and the 1-based line where the replacement starts.
-    """
-    broken = tmp_path / "project"
-    shutil.copytree(project, broken, symlinks=True)
-    path = broken / file
-    text = path.read_text(encoding="utf-8")
-    assert text.count(old) == 1, f"test setup: {old!r} must occur once in {file}"
-    line = text[:text.index(old)].count("\n") + 1
-    path.write_text(text.replace(old, new), encoding="utf-8")
-    before = snapshot(broken / "build")
-    result = run_kg("build", "--build-dir", broken / "build", env={"KG_PROJECT": str(broken)})
-    assert result.returncode == 1, result.stdout + result.stderr
-    assert "Traceback" not in result.stderr
-    assert "nothing was published" in result.stderr
-    assert snapshot(broken / "build") == before, "the published release changed"
-    return result.stderr, line
 
 
 CASES = {
