@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 from datetime import date
@@ -26,7 +27,8 @@ def run_build(args: argparse.Namespace) -> int:
     from kg.validate import ShapesError
 
     try:
-        release = build(default_project(), args.build_dir.resolve(), Iris(args.base))
+        timings: dict[str, float] = {}
+        release = build(default_project(), args.build_dir.resolve(), Iris(args.base), timings)
     except SeedError as error:
         print(f"kg build: the seeds have {len(error.problems)} problem(s); nothing was published:", file=sys.stderr)
         print(error, file=sys.stderr)
@@ -42,6 +44,8 @@ def run_build(args: argparse.Namespace) -> int:
     manifest = release.manifest
     print(f"release {release.id}: {manifest['quads']} quads from {len(manifest['articles'])} article(s), "
           f"conforms to the shapes; published in {release.path}")
+    if args.timings:
+        print("timings: " + json.dumps({stage: round(seconds, 3) for stage, seconds in timings.items()}))
     return EXIT_OK
 
 
@@ -125,6 +129,8 @@ def main(argv: list[str] | None = None) -> int:
 
     build_parser = commands.add_parser("build", help="map the seeds to RDF, validate and publish a release")
     add_build_options(build_parser)
+    build_parser.add_argument("--timings", action="store_true",
+                              help="also print the seconds spent in each stage (JSON), as the benchmarks read them")
     build_parser.set_defaults(run=run_build)
 
     validate_parser = commands.add_parser("validate", help="validate graph files against the SHACL shapes")

@@ -17,6 +17,7 @@ import hashlib
 import json
 import os
 import shutil
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Iterator
@@ -131,9 +132,14 @@ def write_checksums(dumps: Path) -> dict[str, dict]:
     return files
 
 
-def publish_release(build_dir: Path, release_id: str, graphs: Iterable[list[Quad]],
-                    validation_report: bytes, summary: dict) -> Release:
-    """Write a complete release from canonical per-graph quad lists (in graph order), then make it current."""
+def publish_release(build_dir: Path, release_id: str, graph_files: list[Path], shared: list[list[Quad]],
+                    validation_report: bytes, summary: dict, timings: dict[str, float]) -> Release:
+    """Write a complete release, then make it current.
+
+    `graph_files` are the articles' graphs as canonical N-Quads files and `shared` the shared graphs,
+    all in graph order: the union dump is their concatenation, streamed, never the whole corpus in
+    memory. `timings` receives seconds per stage.
+    """
     releases = build_dir / RELEASES
     releases.mkdir(parents=True, exist_ok=True)
     final = releases / release_id
@@ -143,16 +149,28 @@ def publish_release(build_dir: Path, release_id: str, graphs: Iterable[list[Quad
         dumps = staging / "dumps"
         dumps.mkdir(parents=True)
         nquads = dumps / UNION_NQUADS
+        began = time.perf_counter()
         triples = 0
         with nquads.open("wb") as out:
-            for quads in graphs:
+            for path in graph_files:
+                with path.open("rb") as graph:
+                    for block in iter(lambda: graph.read(1 << 20), b""):
+                        out.write(block)
+                        triples += block.count(b"\n")
+            for quads in shared:
                 quads = stable_blank_nodes(quads)
                 serialize(quads, out, RdfFormat.N_QUADS)
                 triples += len(quads)
+        timings["union N-Quads"] = time.perf_counter() - began
+        began = time.perf_counter()
         store = Store(str(staging / "store"))
         store.bulk_load(path=str(nquads), format=RdfFormat.N_QUADS)
         store.optimize()
+        timings["store load"] = time.perf_counter() - began
+        began = time.perf_counter()
         write_dumps(nquads, dumps, summary["base"])
+        timings["other dump formats"] = time.perf_counter() - began
+        began = time.perf_counter()
         # The description lists the dumps with their checksums, so it cannot be inside them: it is
         # published beside them (and in SHA256SUMS), and served at /.well-known/void.
         description = describe_release(store, DatasetInfo(release_id, summary), inventory(dumps))
@@ -160,11 +178,16 @@ def publish_release(build_dir: Path, release_id: str, graphs: Iterable[list[Quad
         # Likewise the SHACL report of the build: published with the dumps, not a distribution of the data.
         (dumps / VALIDATION_REPORT_FILE).write_bytes(validation_report)
         files = write_checksums(dumps)
+        timings["description and checksums"] = time.perf_counter() - began
         del store
         manifest = {"release": release_id, "quads": triples, "dumps": files, **summary}
         (staging / "release.json").write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-        shutil.rmtree(final, ignore_errors=True)
-        os.replace(staging, final)
+        try:
+            os.replace(staging, final)
+        except OSError:
+            if not (final / "release.json").is_file():
+                raise
+            shutil.rmtree(staging)  # another build published the same release (same inputs) first
     point_current(build_dir, final)
     prune_releases(releases, keep=final)
     return Release(final)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import gzip
 import multiprocessing
-from collections import defaultdict
+from collections import defaultdict, deque
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -101,6 +101,15 @@ class ValidationResult:
     conforms: bool
     violations: list[Violation]
     report: rdflib.Graph = field(repr=False)
+
+
+def conforming_result() -> ValidationResult:
+    """The result of a unit known to conform (validated by an earlier build): a report saying so."""
+    report = rdflib.Graph()
+    root = rdflib.BNode()
+    report.add((root, RDF.type, SH.ValidationReport))
+    report.add((root, SH.conforms, rdflib.Literal(True)))
+    return ValidationResult(True, [], report)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -272,9 +281,17 @@ class Gate:
                 yield name, self.validate_unit(unit, sources)
             return
         # Forked workers inherit the gate (shapes and shared triples) instead of receiving it pickled.
+        # At most a few units per worker are in flight (Executor.map would take every job at once),
+        # so memory stays bounded however many articles there are.
         with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"),
                                  initializer=_adopt_gate, initargs=(self,)) as pool:
-            yield from pool.map(_validate_job, jobs)
+            pending: deque = deque()
+            for job in jobs:
+                pending.append(pool.submit(_validate_job, job))
+                if len(pending) >= 4 * workers:
+                    yield pending.popleft().result()
+            while pending:
+                yield pending.popleft().result()
 
 
 _WORKER_GATE: Gate | None = None  # the gate of a worker process of Gate.validate_units

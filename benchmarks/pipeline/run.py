@@ -1,0 +1,215 @@
+#!/usr/bin/env python3
+"""The whole pipeline at corpus scale, and the endpoint on that corpus, side by side with the peers.
+
+For each size (number of synthetic articles from benchmarks/corpus.py, the real seed format):
+- `kg build` end to end (wall time, peak RSS) and its stages (`kg build --timings`: mapping → RDF,
+  validation, dumps, store), then a one-article change rebuilt (the incremental path);
+- query latency p50/p99 of a mix modelled on the named queries, in-process on the release store
+  (pyoxigraph: the engine's own limit);
+- HTTP throughput at 1, 8 and 32 clients of `kg serve`, `oxigraph serve-read-only` (the native
+  server) and rdflib-endpoint (the Python peer; skipped above --rdflib-max triples, where it takes
+  minutes to load), same data, same queries, servers taking turns.
+
+    python benchmarks/pipeline/run.py --sizes 1 100 1000 10000 --seconds 10
+
+Needs `wrk` (apt-get install wrk) and the benchmark extra (pip install -e '.[bench]').
+Bounded: every load run lasts --seconds, all traffic on 127.0.0.1.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+sys.path[:0] = [str(REPO / "benchmarks"), str(REPO / "benchmarks" / "endpoint")]
+from corpus import generate_corpus  # noqa: E402
+from run import Server, start, stop, wrk  # noqa: E402  (benchmarks/endpoint/run.py)
+
+WORK = REPO / "benchmarks" / "work" / "pipeline"
+BIN = Path(sys.executable).parent
+JSON = "application/sparql-results+json"
+P = """PREFIX dipl: <https://w3id.org/diplomacy-kg/ontology#>
+PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
+PREFIX prov: <http://www.w3.org/ns/prov#>
+PREFIX nif: <http://persistence.uni-leipzig.org/nlp2rdf/ontologies/nif-core#>
+PREFIX xsd: <http://www.w3.org/2001/XMLSchema#>
+PREFIX e: <https://w3id.org/diplomacy-kg/entity/>
+"""
+# person-0 is the most popular person (rank 1 of the Zipf draw), state-0 the most popular state.
+MIX = {
+    "entity lookup": ("CONSTRUCT { e:person-0 ?p ?o } WHERE { e:person-0 ?p ?o }", "application/n-triples"),
+    "statements by speaker": ("""SELECT ?s ?date ?text WHERE { ?s dipl:speaker e:person-0 ; dipl:date ?date .
+        OPTIONAL { ?s dipl:paraphrase/nif:anchorOf ?text } } ORDER BY DESC(?date) LIMIT 50""", JSON),
+    "timeline in a date range": ("""SELECT ?event ?date ?label WHERE { ?event a dipl:Meeting ; dipl:date ?date ;
+        rdfs:label ?label FILTER (?date >= "2019-03-01"^^xsd:date && ?date < "2019-04-01"^^xsd:date) }
+        ORDER BY ?date""", JSON),
+    "who met whom": ("""SELECT ?other (COUNT(DISTINCT ?event) AS ?meetings) WHERE {
+        { SELECT DISTINCT ?event WHERE { ?event a dipl:Meeting ; dipl:participant e:person-0 } }
+        ?event dipl:participant ?other . ?other a dipl:Person FILTER (?other != e:person-0) }
+        GROUP BY ?other ORDER BY DESC(?meetings) LIMIT 20""", JSON),
+    "contested claims": ("""SELECT ?claim ?label (COUNT(DISTINCT ?denier) AS ?deniers) WHERE {
+        ?claim dipl:attribution [ dipl:stance dipl:Denies ; prov:agent ?denier ] ; rdfs:label ?label ;
+        dipl:contradicts ?other } GROUP BY ?claim ?label ORDER BY DESC(?deniers) LIMIT 50""", JSON),
+    "counts per actor": ("""SELECT ?speaker (COUNT(*) AS ?statements) WHERE { ?s dipl:speaker ?speaker }
+        GROUP BY ?speaker ORDER BY DESC(?statements) LIMIT 10""", JSON),
+    "text search in quotes": ("""SELECT ?s ?text WHERE { ?s dipl:quotation/nif:anchorOf ?text
+        FILTER (CONTAINS(LCASE(?text), "welcomes every step")) } LIMIT 20""", JSON),
+    "entity card": ("""SELECT ?label ?title ?of (COUNT(DISTINCT ?event) AS ?events) WHERE {
+        e:person-0 rdfs:label ?label . OPTIONAL { e:person-0 dipl:holdsPosition [ dipl:positionTitle ?title ;
+        dipl:positionOf/rdfs:label ?of ] } OPTIONAL { ?event dipl:participant e:person-0 } }
+        GROUP BY ?label ?title ?of LIMIT 20""", JSON),
+}
+
+
+def timed_build(project: Path, build_dir: Path) -> dict:
+    """Run the real `kg build --timings` under GNU time: wall seconds, peak RSS and the stage timings."""
+    began = time.monotonic()
+    run = subprocess.run(["/usr/bin/time", "-f", "peak-rss-kb %M", str(BIN / "kg"), "build", "--timings",
+                          "--build-dir", str(build_dir)], cwd=REPO, env={**os.environ, "KG_PROJECT": str(project)},
+                         capture_output=True, text=True)
+    if run.returncode != 0:
+        raise RuntimeError(f"kg build failed:\n{run.stderr[-3000:]}")
+    stages = json.loads(re.search(r"^timings: (.*)$", run.stdout, re.M).group(1))
+    quads = int(re.search(r"(\d+) quads", run.stdout).group(1))
+    rss = int(re.search(r"peak-rss-kb (\d+)", run.stderr).group(1))
+    return {"seconds": time.monotonic() - began, "peak_rss_mb": rss / 1024, "stages": stages, "quads": quads}
+
+
+def change_one_article(project: Path) -> None:
+    mapping = project / "seeds" / "articles" / "syn-000000" / "mapping.yaml"
+    text = mapping.read_text(encoding="utf-8")
+    mapping.write_text(text.replace("Both sides would meet again", "Both sides would meet again soon", 1),
+                       encoding="utf-8")
+
+
+def latencies(store_path: Path, repeats: int) -> dict[str, tuple[float, float]]:
+    """p50 and p99 in ms of every query of the mix, in-process, after one warm-up run."""
+    from pyoxigraph import Store
+
+    store = Store.read_only(str(store_path))
+    figures = {}
+    for name, (query, _) in MIX.items():
+        times = []
+        for attempt in range(repeats + 1):
+            began = time.perf_counter()
+            result = store.query(P + query, use_default_graph_as_union=True)
+            for _ in result:
+                pass
+            if attempt:
+                times.append((time.perf_counter() - began) * 1000)
+        times.sort()
+        figures[name] = (statistics.median(times), times[min(len(times) - 1, int(len(times) * 0.99))])
+    return figures
+
+
+def throughput(nquads: Path, size_dir: Path, seconds: int, with_rdflib: bool) -> dict:
+    oxigraph_db = size_dir / "oxigraph-db"
+    if not oxigraph_db.exists():
+        subprocess.run([str(BIN / "oxigraph"), "load", "--location", str(oxigraph_db), "--file", str(nquads)],
+                       check=True, capture_output=True)
+        subprocess.run([str(BIN / "oxigraph"), "optimize", "--location", str(oxigraph_db)], check=True,
+                       capture_output=True)
+    servers = [Server("kg serve", [str(BIN / "kg"), "serve", "--data", str(nquads), "--port", "{port}",
+                                   "--cache-dir", str(size_dir / "kg-cache")], "/sparql"),
+               Server("oxigraph serve-read-only", [str(BIN / "oxigraph"), "serve-read-only", "--location",
+                                                   str(oxigraph_db), "--bind", "127.0.0.1:{port}",
+                                                   "--union-default-graph"], "/query")]
+    if with_rdflib:
+        servers.append(Server("rdflib-endpoint", [str(BIN / "rdflib-endpoint"), "serve", str(nquads), "--host",
+                                                  "127.0.0.1", "--port", "{port}"], "/"))
+    queries = [(P + query, accept) for query, accept in MIX.values()]
+    results: dict[str, dict[int, dict]] = {}
+    for server in servers:
+        try:
+            start(server, size_dir)
+            results[server.name] = {clients: wrk(server, queries, clients, seconds, size_dir / "mix.lua")
+                                    for clients in (1, 8, 32)}
+            print(server.name, results[server.name], flush=True)
+        finally:
+            stop(server)
+    return results
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1, 100, 1000, 10000])
+    parser.add_argument("--seconds", type=int, default=10, help="duration of every throughput cell")
+    parser.add_argument("--repeats", type=int, default=30, help="in-process runs of each query")
+    parser.add_argument("--rdflib-max", type=int, default=500_000, help="largest corpus (quads) for rdflib-endpoint")
+    parser.add_argument("--out", type=Path, default=REPO / "benchmarks" / "pipeline" / "RESULTS.md")
+    args = parser.parse_args()
+    if not shutil.which("wrk"):
+        sys.exit("wrk is needed: apt-get install wrk")
+    rows = []
+    for size in args.sizes:
+        size_dir = WORK / f"{size}"
+        shutil.rmtree(size_dir, ignore_errors=True)
+        project = generate_corpus(size_dir / "project", size)
+        build = timed_build(project, size_dir / "build")
+        change_one_article(project)
+        incremental = timed_build(project, size_dir / "build")
+        release = (size_dir / "build" / "current").resolve()
+        row = {"articles": size, "build": build, "incremental": incremental,
+               "latency": latencies(release / "store", args.repeats),
+               "throughput": throughput(release / "dumps" / "graph.nq", size_dir, args.seconds,
+                                        build["quads"] <= args.rdflib_max),
+               "loadavg": os.getloadavg()[0]}
+        rows.append(row)
+        print(json.dumps(row), flush=True)
+        (WORK / "results.json").write_text(json.dumps(rows, indent=1), encoding="utf-8")
+    args.out.write_text(report(rows, args), encoding="utf-8")
+    print(f"wrote {args.out}")
+    return 0
+
+
+def report(rows: list[dict], args: argparse.Namespace) -> str:
+    stage_names = list(rows[0]["build"]["stages"])
+    lines = [f"""# The pipeline at corpus scale
+
+Generated by `python benchmarks/pipeline/run.py --sizes {' '.join(map(str, args.sizes))} --seconds {args.seconds}`
+on {datetime.date.today().isoformat()}: {os.cpu_count()} CPUs, {platform.machine()}, Python {platform.python_version()},
+synthetic articles from `benchmarks/corpus.py` (seed 7) in the real seed format. The machine is shared: the
+1-minute load average is given per size; read ratios, not absolute times.
+
+## Build (`kg build`, end to end, from nothing)
+
+| articles | quads | wall (s) | per article (ms) | peak RSS (MB) | {' | '.join(f'{s} (s)' for s in stage_names)} | one-article change (s) | load avg |
+|---|---|---|---|---|{'---|' * len(stage_names)}---|---|"""]
+    for row in rows:
+        build = row["build"]
+        stages = " | ".join(f"{build['stages'].get(s, 0):.1f}" for s in stage_names)
+        lines.append(f"| {row['articles']:,} | {build['quads']:,} | {build['seconds']:.1f} | "
+                     f"{build['seconds'] / row['articles'] * 1000:.0f} | {build['peak_rss_mb']:.0f} | {stages} | "
+                     f"{row['incremental']['seconds']:.1f} | {row['loadavg']:.1f} |")
+    lines += ["", "## Query latency, in-process (pyoxigraph on the release store), ms p50 / p99", "",
+              "| query | " + " | ".join(f"{r['articles']:,} articles" for r in rows) + " |",
+              "|---|" + "---|" * len(rows)]
+    for name in MIX:
+        lines.append(f"| {name} | " + " | ".join(f"{r['latency'][name][0]:.2f} / {r['latency'][name][1]:.2f}"
+                                                for r in rows) + " |")
+    lines += ["", "## HTTP throughput on the mix (req/s), and ratios", "",
+              "| articles | clients | kg serve | oxigraph serve | rdflib-endpoint | kg / oxigraph | kg / rdflib |",
+              "|---|---|---|---|---|---|---|"]
+    for row in rows:
+        t = row["throughput"]
+        for clients in (1, 8, 32):
+            kg, ox = t["kg serve"][clients]["rps"], t["oxigraph serve-read-only"][clients]["rps"]
+            rl = t.get("rdflib-endpoint", {}).get(clients, {}).get("rps")
+            lines.append(f"| {row['articles']:,} | {clients} | {kg:,.1f} | {ox:,.1f} | "
+                         f"{f'{rl:,.1f}' if rl is not None else 'not run'} | {kg / ox:.2f}× | "
+                         f"{f'{kg / rl:.1f}×' if rl else '–'} |")
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,73 @@
+"""Incremental builds: a changed article is the only one mapped and validated again, and the release is
+byte-identical to a build from scratch; a server started while a build runs serves the last release."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import REPO, run_kg
+
+sys.path.insert(0, str(REPO / "benchmarks"))
+from corpus import generate_corpus  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return generate_corpus(tmp_path_factory.mktemp("incremental"), articles=6)
+
+
+def cache_files(build_dir: Path) -> dict[str, int]:
+    """Cache file name → inode: a file rewritten or replaced gets a new inode."""
+    return {p.name: p.stat().st_ino for p in (build_dir / "cache" / "articles").iterdir()}
+
+
+def test_one_changed_article_is_rebuilt_alone_and_the_release_matches_a_full_build(project, tmp_path):
+    env = {"KG_PROJECT": str(project)}
+    build_dir = tmp_path / "incremental"
+    assert run_kg("build", "--build-dir", build_dir, env=env).returncode == 0
+    before = cache_files(build_dir)
+    assert len(before) == 6
+
+    mapping = project / "seeds" / "articles" / "syn-000002" / "mapping.yaml"
+    mapping.write_text(mapping.read_text(encoding="utf-8").replace("Both sides would meet again",
+                                                                   "Both sides would meet again soon"), encoding="utf-8")
+    result = run_kg("build", "--build-dir", build_dir, "--timings", env=env)
+    assert result.returncode == 0, result.stderr
+    after = cache_files(build_dir)
+    assert len(after) == 6
+    kept = {name for name in after if before.get(name) == after[name]}
+    assert len(kept) == 5 and not any(name.startswith("syn-000002.") for name in kept)
+
+    scratch = tmp_path / "scratch"
+    assert run_kg("build", "--build-dir", scratch, env=env).returncode == 0
+    incremental, full = (build_dir / "current").resolve(), (scratch / "current").resolve()
+    assert incremental.name == full.name
+    for dump in sorted((full / "dumps").iterdir()):
+        assert (incremental / "dumps" / dump.name).read_bytes() == dump.read_bytes(), dump.name
+
+
+def test_a_server_started_during_a_build_serves_the_last_complete_release(project, tmp_path, kg_serve):
+    """While another process holds the build lock (a build is running), `kg serve` does not wait for it
+    nor build itself: it serves the last complete release at once."""
+    import fcntl
+    import os
+
+    import httpx
+
+    build_dir = tmp_path / "build"
+    assert run_kg("build", "--build-dir", build_dir, env={"KG_PROJECT": str(project)}).returncode == 0
+    served = (build_dir / "current").resolve().name
+    mapping = project / "seeds" / "articles" / "syn-000004" / "mapping.yaml"
+    mapping.write_text(mapping.read_text(encoding="utf-8") + "\n# edited while a build runs\n", encoding="utf-8")
+    with (build_dir / ".lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # what a running `kg build` holds
+        os.environ["KG_PROJECT"] = str(project)
+        try:
+            server = kg_serve("--build-dir", build_dir)
+        finally:
+            del os.environ["KG_PROJECT"]
+        answer = httpx.get(f"{server.base_url}/dumps/", headers={"Accept": "application/json"})
+        assert answer.json()["release"] == served
+        assert (build_dir / "current").resolve().name == served
