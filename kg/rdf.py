@@ -234,7 +234,8 @@ class ArticleGraph:
             self.add(part, A, DIPL.Participation)
             self.add(part, DIPL.participantActor, actor)
             self.add(part, DIPL.participantRole, DIPL[participation.role])
-            self.add(part, RDFS.label, english(f"{self.label_of(participation.actor)} as {participation.role.lower()}"))
+            self.add(part, RDFS.label, english(f"{self.label_of(participation.actor)} as {participation.role.lower()} "
+                                               f"in {event.label or self.label_of(event.id)}"))
         for previous in event.follows:
             self.add(node, DIPL.follows, self.ref(previous))
         if event.part_of:
