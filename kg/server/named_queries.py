@@ -287,7 +287,7 @@ def listing_page(queries) -> bytes:
         for q in queries
     )
     return page("Named queries", f"<h1>Named queries</h1><p>Each runs at <code>/queries/NAME</code> in any SPARQL "
-                f'result format (<a href="/docs">API documentation</a>).</p><ul class="queries">{items}</ul>')
+                f'result format (<a href="/openapi.json">OpenAPI description</a>).</p><ul class="queries">{items}</ul>')
 
 
 def query_page(query: NamedQuery, values: dict[str, list[str]], body: bytes, solutions: bool, capped: bool,
