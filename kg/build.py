@@ -17,7 +17,7 @@ from pyoxigraph import Quad, RdfFormat, Triple, serialize
 
 from kg import __version__
 from kg.mapping import load_article, load_corpus
-from kg.publish import Release, current_release, publish_release
+from kg.publish import LAYOUT, Release, current_release, publish_release
 from kg.rdf import (CAMEO, DEFAULT_BASE, ENTITIES_GRAPH, ONTOLOGY_GRAPH, SKOS, Iris, article_quads, article_sources,
                     canonical, ontology_quads, registry_quads, registry_sources)
 from kg.seeds import SeedError, SeedProblem
@@ -59,8 +59,8 @@ def default_project() -> Project:
 
 
 def input_fingerprint(project: Project, iris: Iris) -> str:
-    """A hash of everything a release depends on: input files, base IRI and code version."""
-    digest = hashlib.sha256(f"{__version__}\n{iris.base}\n".encode())
+    """A hash of everything a release depends on: input files, base IRI, code version and release layout."""
+    digest = hashlib.sha256(f"{__version__}\n{LAYOUT}\n{iris.base}\n".encode())
     for folder in INPUT_FOLDERS:
         for path in sorted((project.root / folder).rglob("*")):
             if path.is_file():
@@ -205,7 +205,8 @@ def _build(project: Project, build_dir: Path, iris: Iris, timings: dict[str, flo
 
     summary = {"articles": articles, "base": iris.base, "version": __version__}
     shared = [list(canonical(entities)), list(canonical(ontology))]
-    return publish_release(build_dir, fingerprint, graph_files, shared, report_turtle(validations), summary, timings)
+    return publish_release(build_dir, fingerprint, graph_files, shared, report_turtle(validations), summary, timings,
+                           sorted(project.shapes.glob("*.ttl")))
 
 
 def ensure_release(build_dir: Path, project: Project, base: str | None = None) -> Release:

@@ -2,7 +2,7 @@
 
 Layout of the build folder:
 
-    build/releases/<release-id>/   one complete release (dumps/ with the SHACL validation-report.ttl, store/,
+    build/releases/<release-id>/   one complete release (dumps/ with the SHACL shapes.ttl and validation-report.ttl, store/,
                                    release.json)
     build/current                  symlink to the release being served; replaced atomically
 
@@ -26,11 +26,12 @@ from pyoxigraph import Quad, RdfFormat, Store, parse, serialize
 
 from kg.describe import DatasetInfo, describe_release
 from kg.jsonld import ContextBuilder, write_jsonld
-from kg.rdf import PREFIXES, stable_blank_nodes
+from kg.rdf import PREFIXES, canonical, stable_blank_nodes
 
 RELEASES = "releases"
 CURRENT = "current"
 KEEP_RELEASES = 3
+LAYOUT = "2"  # what a release folder holds; part of the release id, so a new layout is rebuilt, never reused
 UNION_NQUADS = "graph.nq"
 
 DUMP_FORMATS = {
@@ -43,6 +44,8 @@ DUMP_FORMATS = {
 CONTEXT_FILE = "context.jsonld"
 DESCRIPTION_FILE = "void.ttl"
 VALIDATION_REPORT_FILE = "validation-report.ttl"
+SHAPES_FILE = "shapes.ttl"
+SHAPES_PREFIXES = {"sh": "http://www.w3.org/ns/shacl#", "dshapes": "https://w3id.org/diplomacy-kg/shapes#"}
 CHECKSUMS_FILE = "SHA256SUMS"
 
 @dataclass(frozen=True)
@@ -132,13 +135,22 @@ def write_checksums(dumps: Path) -> dict[str, dict]:
     return files
 
 
+def shapes_turtle(shapes_files: Iterable[Path]) -> bytes:
+    """The SHACL shapes files as one Turtle document, canonical (sorted, stable blank-node labels)."""
+    quads = [quad for path in shapes_files for quad in parse(path=str(path), format=RdfFormat.TURTLE)]
+    triples = [q.triple for q in stable_blank_nodes(list(canonical(quads)))]
+    return serialize(triples, format=RdfFormat.TURTLE, prefixes={**PREFIXES, **SHAPES_PREFIXES})
+
+
 def publish_release(build_dir: Path, release_id: str, graph_files: list[Path], shared: list[list[Quad]],
-                    validation_report: bytes, summary: dict, timings: dict[str, float]) -> Release:
+                    validation_report: bytes, summary: dict, timings: dict[str, float],
+                    shapes_files: list[Path]) -> Release:
     """Write a complete release, then make it current.
 
     `graph_files` are the articles' graphs as canonical N-Quads files and `shared` the shared graphs,
     all in graph order: the union dump is their concatenation, streamed, never the whole corpus in
-    memory. `timings` receives seconds per stage.
+    memory. `timings` receives seconds per stage. `shapes_files` (the SHACL shapes the release was
+    validated against) are published as one file, so the server can show them without the repository.
     """
     releases = build_dir / RELEASES
     releases.mkdir(parents=True, exist_ok=True)
@@ -177,6 +189,7 @@ def publish_release(build_dir: Path, release_id: str, graph_files: list[Path], s
         (dumps / DESCRIPTION_FILE).write_bytes(description)
         # Likewise the SHACL report of the build: published with the dumps, not a distribution of the data.
         (dumps / VALIDATION_REPORT_FILE).write_bytes(validation_report)
+        (dumps / SHAPES_FILE).write_bytes(shapes_turtle(shapes_files))
         files = write_checksums(dumps)
         timings["description and checksums"] = time.perf_counter() - began
         del store

@@ -57,12 +57,13 @@ def claim_and_event_paths(server) -> dict[str, str]:
 def test_main_pages_render_and_are_screenshotted(release_server, page):
     ARTIFACTS.mkdir(exist_ok=True)
     pages = {"home": "/", "article": ARTICLE, "entity": "/entity/kim-jong-un", "ontology": "/ontology",
-             "dumps": "/dumps/", **claim_and_event_paths(release_server)}
+             "dumps": "/dumps/", "shapes": "/shapes", "graph": ARTICLE.replace("/article/", "/graph/article/"),
+             **claim_and_event_paths(release_server)}
     for name, path in pages.items():
         response = page.goto(release_server.base_url + path)
         assert response.status == 200, path
         assert page.locator("h1").first.inner_text().strip(), path
-        page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=name not in ("article", "ontology"))
+        page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=name not in ("article", "ontology", "shapes"))
     claim = claim_and_event_paths(release_server)["claim"]
     page.goto(release_server.base_url + claim)
     assert page.locator("section.attributions li").count() >= 1
@@ -71,7 +72,7 @@ def test_main_pages_render_and_are_screenshotted(release_server, page):
 
 def test_every_local_link_on_the_main_pages_resolves(release_server, page):
     checked: set[str] = set()
-    for path in ("/", ARTICLE, "/entity/kim-jong-un", *claim_and_event_paths(release_server).values()):
+    for path in ("/", ARTICLE, "/entity/kim-jong-un", "/shapes", *claim_and_event_paths(release_server).values()):
         page.goto(release_server.base_url + path)
         for href in page.locator("a[href]").evaluate_all("els => els.map(e => e.getAttribute('href'))"):
             url = urljoin(release_server.base_url + path, href)

@@ -8,7 +8,9 @@ from fastapi import APIRouter
 from fastapi.responses import Response
 
 from kg.server.dumps import dumps_router
+from kg.server.graphs import graphs_router
 from kg.server.resources import resources_router
+from kg.server.shapes import shapes_router
 from kg.server.site import Site
 
 STYLESHEET = files("kg").joinpath("templates", "site.css").read_bytes()
@@ -20,6 +22,8 @@ def publishing_router(release: Path) -> APIRouter:
     router = APIRouter()
     router.include_router(dumps_router(site))
     router.include_router(resources_router(site))
+    router.include_router(shapes_router(site))
+    router.include_router(graphs_router(site))
 
     @router.get("/site.css", include_in_schema=False)
     async def stylesheet() -> Response:

@@ -2,8 +2,8 @@
 and the HTML templates. Everything comes from the release folder (store + files), never from seeds/.
 
 IRIs under the release's base are served at the same path on this server (`{base}entity/x` at
-`/entity/x`); the ontology and CAMEO namespaces are fixed IRIs and are served at `/ontology` and
-`/cameo/<code>` whatever the base.
+`/entity/x`); the ontology, shapes and CAMEO namespaces are fixed IRIs and are served at `/ontology`,
+`/shapes` (each shape `dshapes:X` at `/shapes#X`) and `/cameo/<code>` whatever the base.
 """
 from __future__ import annotations
 
@@ -15,12 +15,14 @@ from pathlib import Path
 from jinja2 import Environment, PackageLoader, select_autoescape
 from pyoxigraph import Literal, NamedNode, RdfFormat, parse
 
-from kg.describe import VOID
+from kg.describe import SD, VOID
 from kg.jsonld import JsonLdContext, load_context
-from kg.publish import CONTEXT_FILE, DESCRIPTION_FILE
+from kg.publish import CONTEXT_FILE, DESCRIPTION_FILE, SHAPES_FILE, SHAPES_PREFIXES
 from kg.rdf import PREFIXES
 
 ONTOLOGY_IRI = PREFIXES["dipl"].rstrip("#")
+SHAPES_IRI = SHAPES_PREFIXES["dshapes"].rstrip("#")
+SD_NAME = SD + "name"
 CAMEO_NS = PREFIXES["cameo"]
 
 
@@ -52,6 +54,12 @@ class Site:
         return (self.dumps / DESCRIPTION_FILE).read_bytes()
 
     @cached_property
+    def shapes(self) -> bytes | None:
+        """The SHACL shapes the release was validated against (Turtle), None in releases without them."""
+        path = self.dumps / SHAPES_FILE
+        return path.read_bytes() if path.is_file() else None
+
+    @cached_property
     def statistics(self) -> dict[str, int]:
         """The dataset-wide VoID numbers of the description, by property name."""
         dataset = NamedNode(f"{self.base}dataset")
@@ -61,6 +69,17 @@ class Site:
                     and triple.object.datatype.value.endswith("#integer"):
                 numbers[triple.predicate.value[len(VOID):]] = int(triple.object.value)
         return numbers
+
+    @cached_property
+    def graphs(self) -> dict[str, tuple[str, int]]:
+        """Each named graph of the release → (its VoID partition in the description, its triples)."""
+        partitions: dict[str, dict[str, object]] = {}
+        for triple in parse(self.description, format=RdfFormat.TURTLE):
+            if triple.predicate.value in (SD_NAME, VOID + "triples") and triple.subject.value.startswith(
+                    f"{self.base}dataset#graph-"):
+                partitions.setdefault(triple.subject.value, {})[triple.predicate.value] = triple.object.value
+        return {fields[SD_NAME]: (part, int(fields[VOID + "triples"])) for part, fields in sorted(partitions.items())
+                if SD_NAME in fields and VOID + "triples" in fields}
 
     @cached_property
     def templates(self) -> Environment:
@@ -77,6 +96,8 @@ class Site:
         path = path.lstrip("/")
         if path == "ontology":
             return ONTOLOGY_IRI
+        if path == "shapes":
+            return SHAPES_IRI
         if path.startswith("cameo/"):
             return CAMEO_NS + path[len("cameo/"):]
         return self.base + path
@@ -85,6 +106,8 @@ class Site:
         """The local path of an IRI this server answers for (with its fragment), else None."""
         if iri.startswith(ONTOLOGY_IRI):
             return "/ontology" + iri[len(ONTOLOGY_IRI):]
+        if iri.startswith(SHAPES_IRI):
+            return "/shapes" + iri[len(SHAPES_IRI):]
         if iri.startswith(CAMEO_NS):
             return "/cameo/" + iri[len(CAMEO_NS):]
         if iri.startswith(self.base):
