@@ -91,6 +91,8 @@ def _set_nice(thread: int, nice: int) -> bool:
 class QueryExecutor:
     """Owns the read-only store and the threads queries run in; every run has a deadline."""
 
+    local = True  # the store is in this process: bounded queries may run right on the event loop
+
     def __init__(self, store_path: Path, threads: int, on_runaway: Callable[[], None] | None = None,
                  limit: float | None = None) -> None:
         """`limit`: the operator's time limit, the longest any query may keep its thread (default:

@@ -9,6 +9,7 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.routing import Route
 
 from kg.query_executor import QueryExecutor
+from kg.remote_query import RemoteQueryExecutor
 from kg.server import reconcile
 from kg.server.editor import editor_page, mount_static
 from kg.server.errors import install_error_handlers
@@ -19,13 +20,17 @@ from kg.server.settings import ServerSettings
 from kg.server.sparql import Receive, Scope, Send, SparqlEndpoint
 
 
-def create_app(store_path: Path, settings: ServerSettings, on_runaway: Callable[[], None] | None = None) -> FastAPI:
-    """Build the app over the read-only store at `store_path`.
+def create_app(store_path: Path | None, settings: ServerSettings,
+               on_runaway: Callable[[], None] | None = None) -> FastAPI:
+    """Build the app over the read-only store at `store_path`, or the remote store `settings.store`.
 
     `on_runaway` is called when a query outlives its time limit (see kg.query_executor); pages and
     APIs are added with `app.include_router(...)`, and can run queries through `app.state.executor`.
     """
-    executor = QueryExecutor(store_path, settings.threads, on_runaway, settings.timeout)
+    if settings.store:
+        executor = RemoteQueryExecutor(settings.store, settings.threads, settings.timeout)
+    else:
+        executor = QueryExecutor(store_path, settings.threads, on_runaway, settings.timeout)
     # No /docs or /redoc: FastAPI's pages load their scripts from a CDN; /openapi.json is served.
     app = FastAPI(title="diplomacy-kg", summary="Linked data about diplomacy news, over SPARQL 1.1",
                   docs_url=None, redoc_url=None)

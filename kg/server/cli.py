@@ -1,4 +1,4 @@
-"""`kg serve`: serve RDF files (`--data`) or the published release over SPARQL 1.1."""
+"""`kg serve`: serve RDF files (`--data`), the published release or a remote store (`--store`) over SPARQL 1.1."""
 from __future__ import annotations
 
 import argparse
@@ -6,6 +6,7 @@ import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from kg.server.settings import ServerSettings
 from kg.store import StoreLoadError, load_data_store
@@ -18,6 +19,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--data", nargs="+", type=Path, metavar="FILE",
                         help="serve these RDF files (Turtle, N-Triples, N-Quads, TriG, JSON-LD, RDF/XML) "
                              "instead of the published release")
+    parser.add_argument("--store", metavar="URL",
+                        help="serve from this SPARQL 1.1 Protocol query endpoint (e.g. Fuseki's /ds/sparql) instead "
+                             "of the release; its default graph must be the union of its named graphs. Credentials "
+                             "from KG_STORE_TOKEN or KG_STORE_USER + KG_STORE_PASSWORD")
     parser.add_argument("--host", default=DEFAULTS.host, help="address to listen on (default: %(default)s)")
     parser.add_argument("--port", type=int, default=DEFAULTS.port,
                         help="port to listen on; 0 picks a free one (default: %(default)s)")
@@ -41,12 +46,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Load or locate the store, bind the socket, and supervise the worker processes."""
+    from kg.remote_query import RemoteStoreUnavailable
     from kg.server.named_queries import NamedQueryError, load_named_queries
     from kg.server.supervisor import Supervisor, bind_listener
 
+    if args.store and args.data:
+        print("kg serve: give --data or --store, not both", file=sys.stderr)
+        return 1
     try:
-        store_path = load_data_store(args.data, args.cache_dir) if args.data else _release_store(args.build_dir)
-    except (StoreLoadError, ReleaseUnavailable) as error:
+        if args.store:
+            store_path = None
+            _check_store(args.store, args.timeout)
+        else:
+            store_path = load_data_store(args.data, args.cache_dir) if args.data else _release_store(args.build_dir)
+    except (StoreLoadError, ReleaseUnavailable, RemoteStoreUnavailable) as error:
         print(f"kg serve: {error}", file=sys.stderr)
         return 1
     settings = ServerSettings(
@@ -56,8 +69,9 @@ def run(args: argparse.Namespace) -> int:
         max_results=args.max_results,
         allow_service_hosts=frozenset(host.lower() for host in args.allow_service_host),
         workers=args.workers,
-        release=None if args.data else str(store_path.parent),
+        release=str(store_path.parent) if store_path and not args.data else None,
         queries=str(_queries_folder(args.queries)),
+        store=args.store,
     )
     try:
         load_named_queries(Path(settings.queries))  # a bad query header stops here, not in each worker
@@ -80,6 +94,20 @@ def _queries_folder(given: Path | None) -> Path:
     from kg.build import default_project
 
     return (given or default_project().root / "queries").resolve()
+
+
+def _check_store(url: str, timeout: float) -> None:
+    """RemoteStoreUnavailable unless `url` is a usable store: no credentials in it (`ps` would show
+    them), reachable, and with the union of its named graphs as default graph."""
+    from kg.remote_query import RemoteStoreUnavailable, check_union_default_graph
+
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise RemoteStoreUnavailable(f"--store needs an http(s) URL, not {url!r}")
+    if parts.username or parts.password:
+        raise RemoteStoreUnavailable("--store: put credentials in KG_STORE_USER and KG_STORE_PASSWORD "
+                                     "(or KG_STORE_TOKEN), not in the URL")
+    check_union_default_graph(url, timeout)
 
 
 class ReleaseUnavailable(Exception):

@@ -184,6 +184,24 @@ def with_values(text: str, values: dict[str, str]) -> str:
     return f"{text[:brace.end]} {block} {text[brace.end:]}"
 
 
+def dataset_clause(text: str) -> tuple[list[str], list[str]]:
+    """The IRIs of a query's `FROM` and `FROM NAMED` clauses (prefixed names expanded), in order.
+
+    A remote store gets them as the protocol's `default-graph-uri` / `named-graph-uri`, which mean
+    the same but which every store honours (`oxigraph serve --union-default-graph` ignores FROM).
+    """
+    tokens = tokenize(text)
+    prefixes = _read_prologue(tokens)[0]
+    default, named = [], []
+    for i, token in enumerate(tokens):
+        if token.depth == 0 and token.kind == "word" and token.text.upper() == "FROM" and i + 1 < len(tokens):
+            is_named = tokens[i + 1].text.upper() == "NAMED"
+            iri = _resolve(tokens[i + 2] if is_named and i + 2 < len(tokens) else tokens[i + 1], prefixes)
+            if iri is not None:
+                (named if is_named else default).append(iri)
+    return default, named
+
+
 def _read_prologue(tokens: list[Token]) -> tuple[dict[str, str], int]:
     """The PREFIX declarations and the index of the first token after BASE/PREFIX declarations."""
     prefixes: dict[str, str] = {}

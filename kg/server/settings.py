@@ -19,6 +19,7 @@ class ServerSettings:
     max_query_bytes: int = 1 << 20  # largest request body accepted
     release: str | None = None  # the published release folder served (dumps, pages); None with --data
     queries: str | None = None  # folder of the named queries (*.rq) served at /queries
+    store: str | None = None  # SPARQL 1.1 Protocol query URL of a remote store served instead (kg serve --store)
 
     def to_json(self) -> str:
         data = asdict(self)

@@ -25,7 +25,7 @@ from itertools import islice
 from typing import Any
 from urllib.parse import parse_qsl
 
-from pyoxigraph import NamedNode, QueryTriples, Store, serialize
+from pyoxigraph import NamedNode, QueryBoolean, QuerySolutions, Store, serialize
 
 from kg.query_executor import QueryExecutor, QueryTimeout
 from kg.server import service_description
@@ -141,12 +141,15 @@ class SparqlEndpoint:
         return await self._execute(plan)
 
     async def _execute(self, plan: Plan) -> tuple[bytes, bool]:
-        if plan.inspected.bounded:  # cheaper than the hop to a query thread
+        if plan.inspected.bounded and self.executor.local:  # cheaper than the hop to a query thread
             return _evaluate(plan, self.settings.max_results, self.executor.store)
         try:
             return await self.executor.run(partial(_evaluate, plan, self.settings.max_results), plan.timeout)
         except QueryTimeout as error:
             raise ProtocolError(503, f"{error}; simplify the query or add a LIMIT", ((b"connection", b"close"),)) from None
+        except ConnectionError:  # a remote store (kg serve --store) is down or failing
+            log.exception("the SPARQL store failed")
+            raise ProtocolError(502, "the SPARQL store behind this endpoint is unavailable; try again later") from None
 
     @cached_property
     def _limit_headers(self) -> tuple[tuple[bytes, bytes], ...]:
@@ -215,7 +218,7 @@ def _evaluate(plan: Plan, cap: int, store: Store) -> tuple[bytes, bool]:
     inspected = plan.inspected
     try:
         result = store.query(inspected.text, base_iri=plan.base_iri, **plan.dataset)
-        if isinstance(result, QueryTriples):
+        if not isinstance(result, (QuerySolutions, QueryBoolean)):  # QueryTriples, or a remote store's triples
             triples = list(islice(result, cap + 1))
             body = serialize(triples[:cap], format=plan.representation.serializer, prefixes=inspected.prefixes)
             return body, len(triples) > cap

@@ -35,7 +35,7 @@ def bind_listener(host: str, port: int) -> socket.socket:
 class Supervisor:
     """Keeps `settings.workers` accepting worker processes serving `store_path` on `listener`."""
 
-    def __init__(self, store_path: Path, settings: ServerSettings, listener: socket.socket) -> None:
+    def __init__(self, store_path: Path | None, settings: ServerSettings, listener: socket.socket) -> None:
         self.store_path, self.settings, self.listener = store_path, settings, listener
         self._status_read, self._status_write = os.pipe()
         self._accepting: dict[int, subprocess.Popen] = {}
@@ -64,7 +64,7 @@ class Supervisor:
                 sys.executable, "-m", "kg.server.worker",
                 "--listen-fd", str(self.listener.fileno()),
                 "--status-fd", str(self._status_write),
-                "--store", str(self.store_path),
+                *(("--store", str(self.store_path)) if self.store_path else ()),
                 "--settings", self.settings.to_json(),
             ],
             pass_fds=(self.listener.fileno(), self._status_write),

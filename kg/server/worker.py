@@ -33,7 +33,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--listen-fd", type=int, required=True)
     parser.add_argument("--status-fd", type=int, required=True)
-    parser.add_argument("--store", type=Path, required=True)
+    parser.add_argument("--store", type=Path, default=None, help="the store's folder (none with a remote store)")
     parser.add_argument("--settings", required=True, help="ServerSettings as JSON")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format=f"kg serve [{os.getpid()}] %(levelname)s %(message)s")
@@ -57,7 +57,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         app = create_app(args.store, settings, on_runaway)
     except OSError as error:
-        print(f"kg serve: cannot open the store {args.store}: {error}", file=sys.stderr)
+        print(f"kg serve: cannot open the store {args.store or settings.store}: {error}", file=sys.stderr)
         return STARTUP_FAILED
     server = uvicorn.Server(uvicorn.Config(
         front_door(app),
