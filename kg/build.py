@@ -181,8 +181,7 @@ def _build(project: Project, build_dir: Path, iris: Iris, timings: dict[str, flo
 
     validations: list[tuple[list[str], ValidationResult]] = [
         ([iris.graph(ENTITIES_GRAPH).value, iris.graph(ONTOLOGY_GRAPH).value], gate.validate_shared(entity_sources))]
-    workers = min(os.cpu_count() or 1, len(folders))
-    for graph, result in gate.validate_units(mapped_articles(), workers):
+    for graph, result in gate.validate_units(mapped_articles()):
         validations.append(([graph], result))
         cached = pending.pop(graph)
         if result.conforms:

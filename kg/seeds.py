@@ -84,7 +84,8 @@ def load_yaml(path: Path, display_name: str) -> Located:
         node = yaml.compose(text, Loader=SAFE_LOADER)
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
-        line = mark.line + 1 if mark else 1
+        # A mark past the end (an unclosed bracket, a truncated file) points at the last line.
+        line = min(mark.line + 1, text.count("\n") + 1) if mark else 1
         reason = error.problem or error.context or "invalid YAML"
         raise SeedError([SeedProblem(display_name, line, f"invalid YAML: {reason}")]) from None
     except yaml.YAMLError as error:

@@ -61,10 +61,18 @@ def rdflib_orders_incomparable_literals(result: tuple, triples: list[Triple], sh
     return len(datatypes) > 1
 
 
+ORDER_COMPONENTS = (SH.LessThanConstraintComponent, SH.LessThanOrEqualsConstraintComponent)
+
+
 def assert_same(triples: list[Triple], core, shapes) -> set[tuple]:
     expected = pyshacl_results(triples, shapes)
     got = compiled_results({"unit": triples}, core, shapes)["unit"]
     got = {r for r in got if r in expected or not rdflib_orders_incomparable_literals(r, triples, shapes)}
+    # Comparing an ill-typed literal (already reported by sh:datatype on the same focus node) is undefined:
+    # pyshacl's answer depends on rdflib's fallback ordering, so such sh:lessThan results are not compared.
+    ill_typed = {focus for focus, _, _, component in expected if component == SH.DatatypeConstraintComponent}
+    expected, got = ({r for r in results if not (r[3] in ORDER_COMPONENTS and r[0] in ill_typed)}
+                     for results in (expected, got))
     assert got == expected, f"only pyshacl: {expected - got}\nonly compiled: {got - expected}"
     COMPONENTS_EXERCISED.update(component for *_, component in got)
     return got

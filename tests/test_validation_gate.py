@@ -182,19 +182,22 @@ def test_sparql_constraints_the_gate_cannot_run_exactly_are_refused(tmp_path, sh
         load_shapes(tmp_path)
 
 
-def test_articles_validated_in_parallel_processes_give_the_serial_results(built_release):
+def test_articles_validated_in_one_batch_give_their_results_alone_in_order(built_release):
     shapes = load_shapes(REPO / "shapes")
     article_graph = "https://w3id.org/diplomacy-kg/graph/article/cgtn-2019-03-01-hanoi-summit"
     quads = list(parse(path=str(built_release.dumps / "graph.nq"), format=RdfFormat.N_QUADS))
     article = [q.triple for q in quads if q.graph_name.value == article_graph]
     gate = Gate(shapes, [q.triple for q in quads if q.graph_name.value != article_graph])
     on_behalf_of = "https://w3id.org/diplomacy-kg/ontology#onBehalfOf"
-    jobs = [("as built", article, {}),
+    broken = [t for t in article if t.predicate.value != "http://www.w3.org/2000/01/rdf-schema#label"]
+    jobs = [("as built", article, {}), ("no rdfs:label", broken, {}),
             ("no dipl:onBehalfOf", [t for t in article if t.predicate.value != on_behalf_of], {})]
 
-    serial = list(gate.validate_units(jobs, workers=1))
-    parallel = list(gate.validate_units(jobs, workers=2))
-    assert [(name, result.conforms, result.violations) for name, result in parallel] == \
-        [(name, result.conforms, result.violations) for name, result in serial]
-    assert serial[0][1].conforms and not serial[1][1].conforms
-    assert {v.constraint for v in serial[1][1].violations} == {"dshapes:SpokespersonOnBehalfOf"}
+    batched = list(gate.validate_units(jobs))
+    alone = [(name, gate.validate_unit(unit)) for name, unit, _ in jobs]
+    assert [(name, result.conforms, result.violations) for name, result in batched] == \
+        [(name, result.conforms, result.violations) for name, result in alone]
+    assert [name for name, _ in batched] == ["as built", "no rdfs:label", "no dipl:onBehalfOf"]
+    assert batched[0][1].conforms and not batched[1][1].conforms and not batched[2][1].conforms
+    assert {v.constraint for v in batched[1][1].violations} == {"sh:qualifiedMinCount"}  # a core constraint
+    assert {v.constraint for v in batched[2][1].violations} == {"dshapes:SpokespersonOnBehalfOf"}
