@@ -97,6 +97,10 @@ def test_unknown_iris_are_404(release_server, path):
         assert "Accept" in response.headers["vary"]
 
 
-def test_unservable_accept_is_406(release_server, paths):
-    response = httpx.get(f"{release_server.base_url}/{paths['entity']}", headers={"Accept": "image/png"})
+@pytest.mark.parametrize("kind", ["entity", "shapes", "graph", "void"])
+def test_unservable_accept_is_406(release_server, paths, kind):
+    path = {"shapes": "shapes", "graph": "graph/entities", "void": ".well-known/void"}.get(kind) or paths[kind]
+    response = httpx.get(f"{release_server.base_url}/{path}", headers={"Accept": "image/png"})
     assert response.status_code == 406
+    assert "Accept" in response.headers["vary"]
+    assert "text/turtle" in response.text  # the message lists what can be produced

@@ -10,8 +10,10 @@ import logging
 from http import HTTPStatus
 
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException
+
+from kg.server.conneg import NotAcceptable
 
 log = logging.getLogger(__name__)
 READ_ONLY = "this server is read-only: nothing can be written, deleted or uploaded"
@@ -37,6 +39,11 @@ def install_error_handlers(app: FastAPI) -> None:
         else:
             message = str(error.detail)
         return error_response(error.status_code, message, headers)
+
+    @app.exception_handler(NotAcceptable)
+    async def not_acceptable(request: Request, error: NotAcceptable):
+        # Raised by content negotiation in any page or resource route; the message lists what can be produced.
+        return Response(str(error), status_code=406, media_type="text/plain", headers={"Vary": "Accept"})
 
     @app.exception_handler(Exception)
     async def internal_error(request: Request, error: Exception):

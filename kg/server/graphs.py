@@ -11,7 +11,7 @@ from pyoxigraph import Literal, NamedNode, RdfFormat, Triple, parse
 
 from kg.describe import VOID
 from kg.rdf import ENTITIES_GRAPH, ONTOLOGY_GRAPH, PREFIXES
-from kg.server.conneg import HTML, NotAcceptable
+from kg.server.conneg import HTML
 from kg.server.pages import Reader
 from kg.server.resources import SUFFIX_OF, alternates, negotiate, not_found, render_rdf, run
 from kg.server.site import Site
@@ -53,10 +53,7 @@ def graphs_router(site: Site) -> APIRouter:
     router = APIRouter()
 
     async def named_graph(request: Request) -> Response:
-        try:
-            path, representation, negotiated = negotiate(request, request.url.path)
-        except NotAcceptable as error:
-            return Response(str(error), status_code=406, media_type="text/plain", headers={"Vary": "Accept"})
+        path, representation, negotiated = negotiate(request, request.url.path)
         iri = site.iri_for_path(path)
         if iri not in site.graphs:
             return not_found(site, request, iri, html=representation is HTML)

@@ -25,7 +25,7 @@ from pyoxigraph import BlankNode, NamedNode, RdfFormat, Store, Triple, parse, se
 from kg.describe import DESCRIPTION_PREFIXES
 from kg.jsonld import write_jsonld
 from kg.rdf import ONTOLOGY_GRAPH, PREFIXES
-from kg.server.conneg import GRAPH_FORMATS, HTML, NotAcceptable, Representation, choose
+from kg.server.conneg import GRAPH_FORMATS, HTML, Representation, choose
 from kg.server.pages import LABEL_PROPERTIES, home_page, ontology_page, resource_page
 from kg.server.site import ONTOLOGY_IRI, Site
 
@@ -127,10 +127,7 @@ def resources_router(site: Site) -> APIRouter:
 
     async def dereference(request: Request) -> Response:
         """The resource named by the request path, as HTML or RDF (see the module docstring)."""
-        try:
-            path, representation, negotiated = negotiate(request, request.url.path)
-        except NotAcceptable as error:
-            return Response(str(error), status_code=406, media_type="text/plain", headers={"Vary": "Accept"})
+        path, representation, negotiated = negotiate(request, request.url.path)
         iri = site.iri_for_path(path)
         if not is_iri(iri):  # e.g. a percent-encoded space or control character in the path
             return not_found(site, request, iri, html=representation is HTML)
@@ -163,10 +160,7 @@ def resources_router(site: Site) -> APIRouter:
 
     async def dataset_description(request: Request) -> Response:
         """The VoID/DCAT description of the release; the home page for browsers."""
-        try:
-            path, representation, negotiated = negotiate(request, request.url.path)
-        except NotAcceptable as error:
-            return Response(str(error), status_code=406, media_type="text/plain", headers={"Vary": "Accept"})
+        path, representation, negotiated = negotiate(request, request.url.path)
         if representation is HTML:
             return await home(request)
         triples = list(parse(site.description, format=RdfFormat.TURTLE))

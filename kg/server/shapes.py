@@ -18,7 +18,7 @@ from rdflib.collection import Collection
 from kg.jsonld import compact_iri
 from kg.publish import SHAPES_PREFIXES
 from kg.rdf import PREFIXES
-from kg.server.conneg import HTML, NotAcceptable
+from kg.server.conneg import HTML
 from kg.server.pages import Value
 from kg.server.resources import SUFFIX_OF, alternates, negotiate, not_found, render_rdf
 from kg.server.site import SHAPES_IRI, Site
@@ -104,10 +104,7 @@ def shapes_router(site: Site) -> APIRouter:
 
     async def shapes(request: Request) -> Response:
         """The shapes page for browsers; the shapes as Turtle, JSON-LD, N-Triples or RDF/XML by `Accept`."""
-        try:
-            path, representation, negotiated = negotiate(request, request.url.path)
-        except NotAcceptable as error:
-            return Response(str(error), status_code=406, media_type="text/plain", headers={"Vary": "Accept"})
+        path, representation, negotiated = negotiate(request, request.url.path)
         page = shapes_page(site)
         if page is None:
             return not_found(site, request, SHAPES_IRI, html=representation is HTML)
