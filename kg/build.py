@@ -6,24 +6,31 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
+import json
+import multiprocessing
 import os
 import time
+from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator, TypeVar
 
-from pyoxigraph import Quad, RdfFormat, Triple, serialize
+from pyoxigraph import Quad, RdfFormat, Triple, parse, serialize
 
 from kg import __version__
-from kg.mapping import load_article, load_corpus
-from kg.publish import LAYOUT, Release, current_release, publish_release
+from kg.jsonld import ContextBuilder, JsonLdContext
+from kg.mapping import Registry, load_article, load_corpus
+from kg.publish import (LAYOUT, GraphParts, Release, current_release, has_dump_parts, publish_release,
+                        write_dump_parts)
 from kg.rdf import (CAMEO, DEFAULT_BASE, ENTITIES_GRAPH, ONTOLOGY_GRAPH, SKOS, Iris, article_quads, article_sources,
                     canonical, ontology_quads, registry_quads, registry_sources)
 from kg.seeds import SeedError, SeedProblem
 from kg.validate import Gate, ValidationResult, Violation, conforming_result, load_shapes, report_turtle
 
 INPUT_FOLDERS = ("ontology", "seeds", "shapes")
+T = TypeVar("T")
 
 
 class ValidationFailed(Exception):
@@ -74,23 +81,28 @@ def cameo_codes(ontology: list[Quad]) -> set[str]:
 
 
 class ArticleCache:
-    """Each article's validated graph (canonical N-Quads), kept under a key of everything it depends on.
+    """Each article's validated graph (canonical N-Quads) and its dump parts, kept under a key of everything
+    they depend on.
 
     The key covers the article's own files and the inputs every article depends on (the registry, the
     ontology, the shapes, the base IRI, the code version): an unchanged article is neither mapped nor
-    validated again, and a changed one is redone alone. Files are written under a temporary name and
-    renamed only once the article passed the gate, so the cache holds valid graphs only.
+    validated again, and a changed one is redone alone. A graph is written only once the article passed
+    the gate, so the cache holds valid graphs only. Beside each graph, what its predicates' objects are
+    (`.json`, for the JSON-LD context); its dump parts are keyed by the graph and the JSON-LD context.
     """
 
     def __init__(self, build_dir: Path, project: Project, iris: Iris):
         self.folder = build_dir / "cache" / "articles"
+        self.parts = build_dir / "cache" / "parts"
         self.folder.mkdir(parents=True, exist_ok=True)
+        self.parts.mkdir(parents=True, exist_ok=True)
         digest = hashlib.sha256(f"{__version__}\n{iris.base}\n".encode())
         for path in [project.seeds / "entities.yaml", *sorted(project.ontology.glob("*.ttl")),
                      *sorted(project.shapes.glob("*.ttl"))]:
             digest.update(path.read_bytes() + b"\0")
         self.shared_key = digest.hexdigest()
-        self.used: set[Path] = set()
+        self.used: set[str] = set()
+        self.used_parts: set[str] = set()
 
     def path(self, folder: Path) -> Path:
         digest = hashlib.sha256(self.shared_key.encode())
@@ -98,13 +110,20 @@ class ArticleCache:
             if file.is_file():
                 digest.update(file.name.encode() + b"\0" + file.read_bytes() + b"\0")
         path = self.folder / f"{folder.name}.{digest.hexdigest()[:20]}.nq"
-        self.used.add(path)
+        self.used.add(path.stem)
         return path
 
+    def parts_stem(self, graph: Path, context_key: str) -> Path:
+        stem = self.parts / f"{graph.stem}.{context_key}"
+        self.used_parts.add(stem.name)
+        return stem
+
     def prune(self) -> None:
-        """Forget the graphs of articles that changed or disappeared."""
-        for stale in set(self.folder.iterdir()) - self.used:
-            stale.unlink()
+        """Forget the graphs and parts of articles that changed or disappeared, and parts of older contexts."""
+        for folder, used in ((self.folder, self.used), (self.parts, self.used_parts)):
+            for file in folder.iterdir():
+                if file.name.removesuffix(".tmp").removesuffix(".gz").rsplit(".", 1)[0] not in used:
+                    file.unlink()
 
 
 @contextmanager
@@ -123,8 +142,9 @@ def build_lock(build_dir: Path, wait: bool = True) -> Iterator[bool]:
 def build(project: Project, build_dir: Path, iris: Iris, timings: dict[str, float] | None = None) -> Release:
     """Build, validate and publish; raises SeedError or ValidationFailed and then publishes nothing.
 
-    Articles are mapped, validated and written one at a time, so memory does not grow with the
-    corpus; unchanged articles come from the cache. `timings` receives seconds per stage.
+    Articles are mapped, validated and written in batches, in one worker process per CPU, so memory
+    does not grow with the corpus; unchanged articles come from the cache, and the release reuses
+    what it can of the previous one. `timings` receives seconds per stage.
     """
     with build_lock(build_dir):
         return _build(project, build_dir, iris, timings if timings is not None else {})
@@ -140,31 +160,96 @@ def _build(project: Project, build_dir: Path, iris: Iris, timings: dict[str, flo
     registry, folders = load_corpus(project.seeds, project.root)
     ontology = ontology_quads(project.ontology, iris)
     entities = registry_quads(registry, iris)
-    shapes = load_shapes(project.shapes)
-    codes = cameo_codes(ontology)
     cache = ArticleCache(build_dir, project, iris)
-
+    graphs = [cache.path(folder) for folder in folders]
+    global _ARTICLES
     # The gate: the shared graphs once, then each article with the shared triples it refers to.
-    gate = Gate(shapes, (q.triple for q in ontology + entities))
-    entity_sources = registry_sources(registry, iris)
+    _ARTICLES = ArticleJob(project.root, registry, cameo_codes(ontology), iris,
+                           Gate(load_shapes(project.shapes), (q.triple for q in ontology + entities)),
+                           registry_sources(registry, iris))
+    validations: dict[str, ValidationResult] = {}
     problems: list[SeedProblem] = []
-    articles: list[str] = []
-    graph_files: list[Path] = []
-    pending: dict[str, Path] = {}  # article graph → its cache file, written once the article passes
-    mapping_seconds = 0.0
+    todo = [(folder, graph) for folder, graph in zip(folders, graphs) if not graph.is_file()]
+    for found, results in in_workers(check_articles, batches(todo)):
+        problems += found
+        validations.update(results)
+    shared_validation = _ARTICLES.gate.validate_shared(_ARTICLES.entity_sources)
+    timings["mapping and validation"] = time.perf_counter() - began
+    if problems:
+        raise SeedError(problems)
+    violations = [v for result in [shared_validation, *validations.values()] if not result.conforms
+                  for v in result.violations]
+    if violations:
+        # An entity's problem shows in the shared graphs and again in every article that refers to it.
+        raise ValidationFailed(sorted(set(violations), key=Violation.sort_key))
 
-    def mapped_articles() -> Iterator[tuple[str, list[Triple], dict[str, str]]]:
-        """Each changed article that maps cleanly, as a unit for the gate; the others' problems are collected."""
-        nonlocal mapping_seconds
-        for folder in folders:
-            cached = cache.path(folder)
-            articles.append(folder.name)
-            graph_files.append(cached)
-            if cached.is_file():
-                continue
-            started = time.perf_counter()
+    began = time.perf_counter()
+    builder = ContextBuilder().add(ontology + entities)
+    for graph in graphs:
+        builder.merge(json.loads(graph.with_suffix(".json").read_text(encoding="utf-8")))
+    context = builder.build(iris.base)
+    context_key = hashlib.sha256(json.dumps(context.document()).encode()).hexdigest()[:12]
+    stems = [cache.parts_stem(graph, context_key) for graph in graphs]
+    todo = [(graph, stem) for graph, stem in zip(graphs, stems) if not has_dump_parts(stem)]
+    list(in_workers(partial(write_parts, context), batches(todo)))
+    cache.prune()
+    timings["dump parts"] = time.perf_counter() - began
+
+    articles = [folder.name for folder in folders]
+    names = [iris.article_graph(article).value for article in articles]
+    # Articles taken from the cache passed the gate when they were written: their reports say so.
+    report = report_turtle([([iris.graph(ENTITIES_GRAPH).value, iris.graph(ONTOLOGY_GRAPH).value], shared_validation)]
+                           + [([name], validations.get(name) or conforming_result()) for name in names])
+    summary = {"articles": articles, "base": iris.base, "version": __version__}
+    parts = [GraphParts(name, stem, stem.name) for name, stem in zip(names, stems)]
+    shared = [list(canonical(entities)), list(canonical(ontology))]
+    return publish_release(build_dir, fingerprint, parts, shared, context, report, summary, timings,
+                           sorted(project.shapes.glob("*.ttl")))
+
+
+@dataclass(frozen=True)
+class ArticleJob:
+    """What checking an article needs besides its folder; worker processes inherit it when forked."""
+
+    root: Path
+    registry: Registry
+    codes: set[str]
+    iris: Iris
+    gate: Gate
+    entity_sources: dict[str, str]
+
+
+_ARTICLES: ArticleJob | None = None
+BATCH = 100  # articles per task of a worker process: one store of the gate, and balanced across workers
+
+
+def batches(items: list, workers: int = os.cpu_count() or 1) -> list[list]:
+    """`items` in batches of at most BATCH, at least one batch per worker while there are enough items."""
+    size = max(1, min(BATCH, -(-len(items) // workers)))
+    return [items[start:start + size] for start in range(0, len(items), size)]
+
+
+def in_workers(work: Callable[[list], T], tasks: list[list]) -> list[T]:
+    """`work` applied to each task: in forked worker processes (one per CPU) when there are several tasks."""
+    if len(tasks) <= 1:
+        return [work(task) for task in tasks]
+    with ProcessPoolExecutor(max_workers=min(len(tasks), os.cpu_count() or 1),
+                             mp_context=multiprocessing.get_context("fork")) as pool:
+        return list(pool.map(work, tasks))
+
+
+def check_articles(batch: list[tuple[Path, Path]]) -> tuple[list[SeedProblem], dict[str, ValidationResult]]:
+    """Map, ground and validate articles; each that conforms is written to its cache file.
+
+    Returns the seed problems and the validation result of each article that mapped cleanly."""
+    job = _ARTICLES
+    problems: list[SeedProblem] = []
+    pending: dict[str, tuple[Path, list[Quad]]] = {}
+
+    def units() -> Iterator[tuple[str, list[Triple], dict[str, str]]]:
+        for folder, cached in batch:
             try:
-                article = load_article(folder, registry, codes, project.root)
+                article = load_article(folder, job.registry, job.codes, job.root)
             except SeedError as error:
                 problems.extend(error.problems)
                 continue
@@ -172,40 +257,27 @@ def _build(project: Project, build_dir: Path, iris: Iris, timings: dict[str, flo
                 problems.append(SeedProblem(article.mapping_file, 1,
                                             f"article id {article.id!r} must equal its folder name {folder.name!r}"))
                 continue
-            quads = article_quads(article, registry, iris)
-            graph = iris.article_graph(article.id).value
-            serialize(quads, str(cached.with_suffix(".tmp")), RdfFormat.N_QUADS)
-            pending[graph] = cached
-            mapping_seconds += time.perf_counter() - started
-            yield graph, [q.triple for q in quads], {**entity_sources, **article_sources(article, registry, iris)}
+            quads = article_quads(article, job.registry, job.iris)
+            graph = job.iris.article_graph(article.id).value
+            pending[graph] = (cached, quads)
+            yield graph, [q.triple for q in quads], {**job.entity_sources, **article_sources(article, job.registry, job.iris)}
 
-    validations: list[tuple[list[str], ValidationResult]] = [
-        ([iris.graph(ENTITIES_GRAPH).value, iris.graph(ONTOLOGY_GRAPH).value], gate.validate_shared(entity_sources))]
-    for graph, result in gate.validate_units(mapped_articles()):
-        validations.append(([graph], result))
-        cached = pending.pop(graph)
+    results = dict(job.gate.validate_units(units()))
+    for graph, result in results.items():
+        cached, quads = pending[graph]
         if result.conforms:
+            kinds = cached.with_suffix(".json")
+            kinds.with_suffix(".tmp").write_text(json.dumps(ContextBuilder().add(quads).kinds()), encoding="utf-8")
+            os.replace(kinds.with_suffix(".tmp"), kinds)
+            serialize(quads, str(cached.with_suffix(".tmp")), RdfFormat.N_QUADS)
             os.replace(cached.with_suffix(".tmp"), cached)
-        else:
-            cached.with_suffix(".tmp").unlink()
-    timings["mapping and RDF"] = mapping_seconds
-    timings["validation"] = time.perf_counter() - began - mapping_seconds
-    if problems:
-        raise SeedError(problems)
-    violations = [v for _, result in validations if not result.conforms for v in result.violations]
-    if violations:
-        # An entity's problem shows in the shared graphs and again in every article that refers to it.
-        raise ValidationFailed(sorted(set(violations), key=Violation.sort_key))
-    cache.prune()
-    # Articles taken from the cache passed the gate when they were written: their reports say so.
-    validated = {graphs[0] for graphs, _ in validations}
-    validations += [([iris.article_graph(a).value], conforming_result()) for a in articles
-                    if iris.article_graph(a).value not in validated]
+    return problems, results
 
-    summary = {"articles": articles, "base": iris.base, "version": __version__}
-    shared = [list(canonical(entities)), list(canonical(ontology))]
-    return publish_release(build_dir, fingerprint, graph_files, shared, report_turtle(validations), summary, timings,
-                           sorted(project.shapes.glob("*.ttl")))
+
+def write_parts(context: JsonLdContext, batch: list[tuple[Path, Path]]) -> None:
+    """Write the dump parts of cached graphs (graph file, parts stem)."""
+    for graph, stem in batch:
+        write_dump_parts(list(parse(path=str(graph), format=RdfFormat.N_QUADS)), stem, context)
 
 
 def ensure_release(build_dir: Path, project: Project, base: str | None = None) -> Release:

@@ -1,7 +1,8 @@
-"""The dataset description (VoID + DCAT) of a release, computed from its store when it is published.
+"""The dataset description (VoID + DCAT) of a release, computed when it is published.
 
-Statistics come from SPARQL COUNT queries over the store (`COUNT_QUERIES`, `PARTITION_QUERIES`), so
-the numbers are exactly what the endpoint answers to the same queries. The description names the
+The statistics are the answers to SPARQL COUNT queries (`COUNT_QUERIES`, `PARTITION_QUERIES`), which
+the tests ask the endpoint; they are computed from the union N-Quads dump in bounded memory, since the
+store would hold every distinct triple of the corpus in memory to answer them. The description names the
 dataset `{base}dataset`, the endpoint `{base}sparql` and each dump `{base}dumps/<file>`: public IRIs
 under the base, never the address a server happens to listen on.
 """
@@ -10,6 +11,8 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import shutil
+from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from pathlib import Path
@@ -91,15 +94,72 @@ class DatasetInfo:
         return NamedNode(f"{self.base}dataset")
 
 
-def counts(store: Store) -> dict[str, int]:
-    """The dataset-wide statistics, by VoID property name."""
-    return {name: int(next(iter(store.query(query)))["n"].value) for name, query in COUNT_QUERIES.items()}
+@dataclass(frozen=True)
+class Statistics:
+    """The answers to COUNT_QUERIES (by name) and PARTITION_QUERIES (by kind: sorted (IRI, count) rows)."""
+
+    counts: dict[str, int]
+    partitions: dict[str, list[tuple[str, int]]]
 
 
-def partitions(store: Store, kind: str) -> list[tuple[str, int]]:
-    """(IRI, count) rows of one partition query, sorted by IRI."""
-    return sorted((row["key"].value, int(row["n"].value)) for row in store.query(PARTITION_QUERIES[kind])
-                  if isinstance(row["key"], NamedNode))
+RDF_TYPE_TERM = f"<{PREFIXES['rdf']}type>".encode()
+BUCKET_BYTES = 64 << 20
+# The store keeps literals of the types derived from xsd:integer as xsd:integer: counted alike, as the endpoint does.
+DERIVED_INTEGER_TYPES = ("nonNegativeInteger", "positiveInteger", "nonPositiveInteger", "negativeInteger", "long", "int",
+                         "short", "byte", "unsignedLong", "unsignedInt", "unsignedShort", "unsignedByte")
+DERIVED_INTEGER = re.compile(rb"\^\^<" + re.escape(XSD.encode()) + b"(?:" + "|".join(DERIVED_INTEGER_TYPES).encode() + b")>$")
+INTEGER_TYPE = f"^^<{XSD}integer>".encode()
+
+
+def statistics(nquads: Path, scratch: Path, bucket_bytes: int = BUCKET_BYTES) -> Statistics:
+    """The statistics of a canonical N-Quads file (one quad per line, every quad in a named graph).
+
+    Triples are spread over buckets by subject and objects by value, so each distinct triple, subject
+    and object falls in one bucket only; buckets are counted one at a time, so memory is bounded by
+    `bucket_bytes` whatever the size of the corpus.
+    """
+    buckets = max(1, -(-nquads.stat().st_size // bucket_bytes))
+    scratch.mkdir(parents=True, exist_ok=True)
+    graphs: Counter[bytes] = Counter()
+    by_subject = [(scratch / f"subjects-{index}").open("wb") for index in range(buckets)]
+    by_object = [(scratch / f"objects-{index}").open("wb") for index in range(buckets)]
+    with nquads.open("rb") as lines:
+        for line in lines:
+            triple, graph, _ = line.rsplit(b" ", 2)
+            graphs[graph] += 1
+            subject, _, rest = triple.partition(b" ")
+            obj = rest.partition(b" ")[2]
+            if obj.endswith(b">") and obj.startswith(b'"'):
+                obj = DERIVED_INTEGER.sub(INTEGER_TYPE, obj)
+                triple = triple[:len(subject) + 1] + rest.partition(b" ")[0] + b" " + obj
+            by_subject[hash(subject) % buckets].write(triple + b"\n")
+            by_object[hash(obj) % buckets].write(obj + b"\n")
+    for handle in by_subject + by_object:
+        handle.close()
+    counts = Counter({name: 0 for name in COUNT_QUERIES})
+    properties: Counter[bytes] = Counter()
+    classes: Counter[bytes] = Counter()
+    for index in range(buckets):
+        triples = set((scratch / f"subjects-{index}").read_bytes().splitlines())
+        subjects: set[bytes] = set()
+        entities: set[bytes] = set()
+        for triple in triples:
+            subject, predicate, obj = triple.split(b" ", 2)
+            subjects.add(subject)
+            properties[predicate] += 1
+            if predicate == RDF_TYPE_TERM:
+                classes[obj] += 1  # one distinct (subject, class) pair
+                if subject.startswith(b"<"):
+                    entities.add(subject)
+        counts.update(triples=len(triples), distinctSubjects=len(subjects), entities=len(entities),
+                      distinctObjects=len(set((scratch / f"objects-{index}").read_bytes().splitlines())))
+        del triples, subjects, entities
+    counts.update(classes=len(classes), properties=len(properties))
+    shutil.rmtree(scratch)
+
+    def rows(counter: Counter[bytes]) -> list[tuple[str, int]]:
+        return sorted((term[1:-1].decode(), n) for term, n in counter.items() if term.startswith(b"<"))
+    return Statistics(dict(counts), {"graph": rows(graphs), "class": rows(classes), "property": rows(properties)})
 
 
 def release_date(published: list[str]) -> str:
@@ -113,14 +173,15 @@ def release_date(published: list[str]) -> str:
     return max(published, default=date(1970, 1, 1).isoformat())
 
 
-def describe_release(store: Store, info: DatasetInfo, files: dict[str, dict]) -> bytes:
-    """The VoID + DCAT description (Turtle) of the data in `store` and the dump `files` (name → bytes, sha256)."""
-    triples = description_triples(store, info, files)
+def describe_release(store: Store, stats: Statistics, info: DatasetInfo, files: dict[str, dict]) -> bytes:
+    """The VoID + DCAT description (Turtle) of the data in `store` with its `stats`, and the dump `files`
+    (name → bytes, sha256)."""
+    triples = description_triples(store, stats, info, files)
     return serialize(sorted(triples, key=lambda t: (str(t.subject), str(t.predicate), str(t.object))),
                      format=RdfFormat.TURTLE, prefixes=DESCRIPTION_PREFIXES)
 
 
-def description_triples(store: Store, info: DatasetInfo, files: dict[str, dict]) -> list[Triple]:
+def description_triples(store: Store, stats: Statistics, info: DatasetInfo, files: dict[str, dict]) -> list[Triple]:
     base, dataset = info.base, info.dataset
     triples: list[Triple] = []
 
@@ -158,12 +219,12 @@ def description_triples(store: Store, info: DatasetInfo, files: dict[str, dict])
     add(dataset, VOID + "uriSpace", Literal(base))
     add(dataset, VOID + "feature", NamedNode("http://www.w3.org/ns/formats/N-Quads"))
 
-    for name, value in counts(store).items():
+    for name, value in stats.counts.items():
         add(dataset, VOID + name, integer(value))
     vocabularies: set[str] = set()
     for kind, predicate, count_property in (("graph", "subset", "triples"), ("class", "classPartition", "entities"),
                                             ("property", "propertyPartition", "triples")):
-        for iri, count in partitions(store, kind):
+        for iri, count in stats.partitions[kind]:
             part = NamedNode(f"{dataset.value}#{kind}-{_fragment(iri, base)}")
             add(dataset, VOID + predicate, part)
             add(part, rdf_type, NamedNode(VOID + "Dataset"))

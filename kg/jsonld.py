@@ -60,6 +60,19 @@ class ContextBuilder:
                 kinds.add(_kind(statement.object))
         return self
 
+    def kinds(self) -> dict[str, list[list[str]]]:
+        """What was collected, as JSON: one article's share, kept in the build cache and merged later."""
+        return {predicate: sorted(map(list, kinds)) for predicate, kinds in sorted(self._objects.items())}
+
+    def merge(self, kinds: dict[str, list[list[str]]]) -> ContextBuilder:
+        """Add what another builder collected (its `kinds()`)."""
+        for predicate, found in kinds.items():
+            known = self._objects.setdefault(predicate, set())
+            for kind in found:
+                if len(known) < 2:
+                    known.add((kind[0], kind[1]))
+        return self
+
     def build(self, base: str) -> JsonLdContext:
         prefixes = {**base_prefixes(base), **PREFIXES}
         by_local: dict[str, list[str]] = {}
@@ -219,13 +232,26 @@ def write_jsonld(statements: Iterable[Quad | Triple], context: JsonLdContext, ou
     Statements should come grouped by graph and then by subject (as in the canonical N-Quads); a
     subject seen again later is written as a second node object, which JSON-LD merges on expansion.
     """
-    out.write('{"@context":' + json.dumps(context.document(), ensure_ascii=False, indent=1) + ',\n"@graph":[')
+    out.write(document_header(context))
+    write_items(statements, context, out)
+    out.write(DOCUMENT_FOOTER)
+
+
+def document_header(context: JsonLdContext) -> str:
+    """The start of a document, up to its top-level `@graph` array; its items follow, comma-separated."""
+    return '{"@context":' + json.dumps(context.document(), ensure_ascii=False, indent=1) + ',\n"@graph":['
+
+
+DOCUMENT_FOOTER = "\n]}\n"
+
+
+def write_items(statements: Iterable[Quad | Triple], context: JsonLdContext, out: IO[str]) -> None:
+    """The items of the top-level `@graph` array for `statements`: node objects, or one object per named graph."""
     writer = _Writer(context, out)
     for statement in statements:
         writer.add(statement)
     writer.flush()
     writer.close_graph()
-    out.write("\n]}\n")
 
 
 def load_context(document: dict) -> JsonLdContext:

@@ -14,25 +14,29 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import io
 import json
 import os
 import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import Iterable
 
-from pyoxigraph import Quad, RdfFormat, Store, parse, serialize
+from pyoxigraph import NamedNode, Quad, RdfFormat, Store, parse, serialize
 
-from kg.describe import DatasetInfo, describe_release
-from kg.jsonld import ContextBuilder, write_jsonld
+from kg.describe import DatasetInfo, describe_release, statistics
+from kg.jsonld import DOCUMENT_FOOTER, JsonLdContext, document_header, write_items
 from kg.rdf import PREFIXES, canonical, stable_blank_nodes
 
 RELEASES = "releases"
 CURRENT = "current"
 KEEP_RELEASES = 3
-LAYOUT = "2"  # what a release folder holds; part of the release id, so a new layout is rebuilt, never reused
+LAYOUT = "3"  # what a release folder holds; part of the release id, so a new layout is rebuilt, never reused
 UNION_NQUADS = "graph.nq"
+GRAPHS_FILE = "graphs.json"  # graph IRI → key of its content: what a later release can keep from this one
+INCREMENTAL_SHARE = 0.1  # replace graphs in a copy of the previous store when at most this share changed
+BULK_LOAD_BYTES = 16 << 20  # N-Quads per bulk load: the loader's memory grows with its input
 
 DUMP_FORMATS = {
     "graph.nq": RdfFormat.N_QUADS,
@@ -67,6 +71,12 @@ class Release:
         return self.path / "dumps"
 
     @property
+    def graph_keys(self) -> dict[str, str]:
+        """Graph IRI → content key of every graph in the store (empty for releases before they were kept)."""
+        path = self.path / GRAPHS_FILE
+        return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+
+    @property
     def manifest(self) -> dict:
         return json.loads((self.path / "release.json").read_text(encoding="utf-8"))
 
@@ -87,38 +97,81 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
-def write_dumps(nquads: Path, dumps: Path, base: str) -> None:
-    """Write every dump format, the JSON-LD context and a gzip copy of each dump from the N-Quads file.
+def dump_part(stem: Path, dump: str) -> Path:
+    """The file holding one graph's part of `dump` (e.g. `graph.ttl`), beside the graph's other parts."""
+    return stem.with_name(f"{stem.name}.{dump.split('.', 1)[1]}")
 
-    Each format is streamed from a fresh parse of the canonical N-Quads, so memory stays flat however
-    large the corpus grows; the triple formats hold the union of the named graphs.
+
+def write_dump_parts(quads: list[Quad], stem: Path, context: JsonLdContext) -> None:
+    """One graph's part of every dump format, plain and gzip, each file written whole or not at all.
+
+    A dump is a header, its graphs' parts and a footer, concatenated (`assemble_dumps`). A gzip file
+    may hold several members, so the .gz dumps are concatenations too: a changed article rewrites
+    its own parts only, never the whole corpus.
     """
-    for name, rdf_format in DUMP_FORMATS.items():
-        target = dumps / name
+    for dump, rdf_format in DUMP_FORMATS.items():
         if rdf_format == RdfFormat.JSON_LD:
-            context = ContextBuilder().add(_read(nquads)).build(base)
-            (dumps / CONTEXT_FILE).write_text(json.dumps({"@context": context.document()}, indent=1) + "\n",
-                                              encoding="utf-8")
-            with target.open("w", encoding="utf-8") as out:
-                write_jsonld(_read(nquads), context, out)
-        elif name != UNION_NQUADS:
-            quads = _read(nquads)
-            items: Iterator = quads if rdf_format.supports_datasets else (q.triple for q in quads)
-            serialize(items, str(target), rdf_format, prefixes=PREFIXES)
-        gzip_file(target)
+            text = io.StringIO()
+            write_items(quads, context, text)
+            data = text.getvalue().encode()
+        else:
+            statements = quads if rdf_format.supports_datasets else [q.triple for q in quads]
+            data = serialize(statements, format=rdf_format, prefixes=PREFIXES)
+            while data.startswith(b"@prefix "):  # declared once, in the dump's header
+                data = data[data.index(b"\n") + 1:]
+        part = dump_part(stem, dump)
+        _write_whole(part, data)
+        _write_whole(part.with_name(part.name + ".gz"), gzip.compress(data, compresslevel=9, mtime=0))
 
 
-def _read(nquads: Path) -> Iterator[Quad]:
-    return parse(path=str(nquads), format=RdfFormat.N_QUADS)
+def has_dump_parts(stem: Path) -> bool:
+    return all(dump_part(stem, dump + suffix).is_file() for dump in DUMP_FORMATS for suffix in ("", ".gz"))
 
 
-def gzip_file(path: Path) -> Path:
-    """`path` + `.gz`, byte-reproducible: no file name and a zero timestamp in the gzip header."""
-    target = path.with_name(path.name + ".gz")
-    with path.open("rb") as source, target.open("wb") as raw, \
-            gzip.GzipFile(filename="", mode="wb", compresslevel=9, fileobj=raw, mtime=0) as out:
-        shutil.copyfileobj(source, out, 1 << 20)
-    return target
+def _write_whole(path: Path, data: bytes) -> None:
+    temporary = path.with_name(path.name + ".tmp")
+    temporary.write_bytes(data)
+    os.replace(temporary, path)
+
+
+def dump_frame(dump: str, context: JsonLdContext) -> tuple[bytes, bytes, bytes]:
+    """What a dump holds around its graphs' parts: header, separator between parts, footer."""
+    rdf_format = DUMP_FORMATS[dump]
+    if rdf_format == RdfFormat.JSON_LD:
+        return document_header(context).encode(), b",", DOCUMENT_FOOTER.encode()
+    if rdf_format in (RdfFormat.TURTLE, RdfFormat.TRIG):
+        return "".join(f"@prefix {name}: <{iri}> .\n" for name, iri in PREFIXES.items()).encode(), b"", b""
+    return b"", b"", b""
+
+
+def assemble_dumps(stems: list[Path], dumps: Path, context: JsonLdContext) -> int:
+    """Write every dump (and its .gz) from the graphs' parts, in order, and the JSON-LD context; returns the quads.
+
+    Files are concatenated block by block, so memory stays flat however large the corpus grows.
+    """
+    (dumps / CONTEXT_FILE).write_text(json.dumps({"@context": context.document()}, indent=1) + "\n", encoding="utf-8")
+    quads = 0
+    for dump in DUMP_FORMATS:
+        header, separator, footer = dump_frame(dump, context)
+        with (dumps / dump).open("wb") as plain, (dumps / f"{dump}.gz").open("wb") as packed:
+            def add(data: bytes) -> None:
+                if data:
+                    plain.write(data)
+                    packed.write(gzip.compress(data, compresslevel=9, mtime=0))
+            add(header)
+            for index, stem in enumerate(stems):
+                if index:
+                    add(separator)
+                part = dump_part(stem, dump)
+                with part.open("rb") as source:
+                    for block in iter(lambda: source.read(1 << 20), b""):
+                        plain.write(block)
+                        if dump == UNION_NQUADS:
+                            quads += block.count(b"\n")
+                with part.with_name(part.name + ".gz").open("rb") as source:
+                    shutil.copyfileobj(source, packed, 1 << 20)
+            add(footer)
+    return quads
 
 
 def inventory(dumps: Path) -> dict[str, dict]:
@@ -142,14 +195,23 @@ def shapes_turtle(shapes_files: Iterable[Path]) -> bytes:
     return serialize(triples, format=RdfFormat.TURTLE, prefixes={**PREFIXES, **SHAPES_PREFIXES})
 
 
-def publish_release(build_dir: Path, release_id: str, graph_files: list[Path], shared: list[list[Quad]],
-                    validation_report: bytes, summary: dict, timings: dict[str, float],
+@dataclass(frozen=True)
+class GraphParts:
+    """One named graph ready to publish: its IRI, where its dump parts are, and a key of its content."""
+
+    name: str
+    stem: Path  # dump_part(stem, UNION_NQUADS) is the graph as canonical N-Quads
+    key: str
+
+
+def publish_release(build_dir: Path, release_id: str, graphs: list[GraphParts], shared: list[list[Quad]],
+                    context: JsonLdContext, validation_report: bytes, summary: dict, timings: dict[str, float],
                     shapes_files: list[Path]) -> Release:
     """Write a complete release, then make it current.
 
-    `graph_files` are the articles' graphs as canonical N-Quads files and `shared` the shared graphs,
-    all in graph order: the union dump is their concatenation, streamed, never the whole corpus in
-    memory. `timings` receives seconds per stage. `shapes_files` (the SHACL shapes the release was
+    `graphs` are the articles' graphs with their dump parts written, `shared` the shared graphs, all
+    in graph order: every dump is the concatenation of their parts, streamed, never the whole corpus
+    in memory. `timings` receives seconds per stage. `shapes_files` (the SHACL shapes the release was
     validated against) are published as one file, so the server can show them without the repository.
     """
     releases = build_dir / RELEASES
@@ -160,32 +222,21 @@ def publish_release(build_dir: Path, release_id: str, graph_files: list[Path], s
         shutil.rmtree(staging, ignore_errors=True)
         dumps = staging / "dumps"
         dumps.mkdir(parents=True)
-        nquads = dumps / UNION_NQUADS
         began = time.perf_counter()
-        triples = 0
-        with nquads.open("wb") as out:
-            for path in graph_files:
-                with path.open("rb") as graph:
-                    for block in iter(lambda: graph.read(1 << 20), b""):
-                        out.write(block)
-                        triples += block.count(b"\n")
-            for quads in shared:
-                quads = stable_blank_nodes(quads)
-                serialize(quads, out, RdfFormat.N_QUADS)
-                triples += len(quads)
-        timings["union N-Quads"] = time.perf_counter() - began
+        graphs = graphs + shared_parts(shared, staging / "parts", context)
+        quads = assemble_dumps([graph.stem for graph in graphs], dumps, context)
+        timings["dumps"] = time.perf_counter() - began
         began = time.perf_counter()
-        store = Store(str(staging / "store"))
-        store.bulk_load(path=str(nquads), format=RdfFormat.N_QUADS)
-        store.optimize()
+        store = load_store(staging / "store", graphs, current_release(build_dir))
+        (staging / GRAPHS_FILE).write_text(json.dumps({g.name: g.key for g in graphs}, indent=0) + "\n",
+                                           encoding="utf-8")
+        shutil.rmtree(staging / "parts")
         timings["store load"] = time.perf_counter() - began
-        began = time.perf_counter()
-        write_dumps(nquads, dumps, summary["base"])
-        timings["other dump formats"] = time.perf_counter() - began
         began = time.perf_counter()
         # The description lists the dumps with their checksums, so it cannot be inside them: it is
         # published beside them (and in SHA256SUMS), and served at /.well-known/void.
-        description = describe_release(store, DatasetInfo(release_id, summary), inventory(dumps))
+        stats = statistics(dumps / UNION_NQUADS, staging / "statistics")
+        description = describe_release(store, stats, DatasetInfo(release_id, summary), inventory(dumps))
         (dumps / DESCRIPTION_FILE).write_bytes(description)
         # Likewise the SHACL report of the build: published with the dumps, not a distribution of the data.
         (dumps / VALIDATION_REPORT_FILE).write_bytes(validation_report)
@@ -193,7 +244,7 @@ def publish_release(build_dir: Path, release_id: str, graph_files: list[Path], s
         files = write_checksums(dumps)
         timings["description and checksums"] = time.perf_counter() - began
         del store
-        manifest = {"release": release_id, "quads": triples, "dumps": files, **summary}
+        manifest = {"release": release_id, "quads": quads, "dumps": files, **summary}
         (staging / "release.json").write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8")
         try:
             os.replace(staging, final)
@@ -204,6 +255,44 @@ def publish_release(build_dir: Path, release_id: str, graph_files: list[Path], s
     point_current(build_dir, final)
     prune_releases(releases, keep=final)
     return Release(final)
+
+
+def shared_parts(shared: list[list[Quad]], folder: Path, context: JsonLdContext) -> list[GraphParts]:
+    """Dump parts of the shared graphs (small, written anew each build), keyed by their N-Quads."""
+    folder.mkdir(parents=True, exist_ok=True)
+    parts = []
+    for index, quads in enumerate(shared):
+        quads = stable_blank_nodes(quads)
+        stem = folder / f"shared-{index}"
+        write_dump_parts(quads, stem, context)
+        parts.append(GraphParts(quads[0].graph_name.value, stem, sha256_of(dump_part(stem, UNION_NQUADS))))
+    return parts
+
+
+def load_store(path: Path, graphs: list[GraphParts], previous: Release | None) -> Store:
+    """The release's store: a copy of the previous release's with only the changed graphs replaced, when few
+    changed; otherwise loaded afresh, a bounded slice of the corpus per bulk load so memory stays flat."""
+    known = previous.graph_keys if previous is not None else {}
+    changed = [graph for graph in graphs if known.get(graph.name) != graph.key]
+    gone = known.keys() - {graph.name for graph in graphs}
+    if known and len(changed) + len(gone) <= len(graphs) * INCREMENTAL_SHARE:
+        Store.read_only(str(previous.store_path)).backup(str(path))
+        store = Store(str(path))
+        for name in sorted(gone) + [graph.name for graph in changed]:
+            store.remove_graph(NamedNode(name))
+        for graph in changed:
+            store.load(path=str(dump_part(graph.stem, UNION_NQUADS)), format=RdfFormat.N_QUADS)
+        store.flush()
+        return store
+    store = Store(str(path))
+    batch = bytearray()
+    for graph in graphs:
+        batch += dump_part(graph.stem, UNION_NQUADS).read_bytes()
+        if len(batch) >= BULK_LOAD_BYTES or graph is graphs[-1]:
+            store.bulk_load(bytes(batch), format=RdfFormat.N_QUADS)
+            batch.clear()
+    store.optimize()
+    return store
 
 
 def point_current(build_dir: Path, release: Path) -> None:

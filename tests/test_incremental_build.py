@@ -1,5 +1,6 @@
-"""Incremental builds: a changed article is the only one mapped and validated again, and the release is
-byte-identical to a build from scratch; a server started while a build runs serves the last release."""
+"""Incremental builds: a changed article is the only one mapped, validated and written again, its graph the
+only one replaced in the store, and the release is identical to a build from scratch; a server started
+while a build runs serves the last release."""
 from __future__ import annotations
 
 import sys
@@ -15,12 +16,25 @@ from corpus import generate_corpus  # noqa: E402
 
 @pytest.fixture(scope="module")
 def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return generate_corpus(tmp_path_factory.mktemp("incremental"), articles=6)
+    return generate_corpus(tmp_path_factory.mktemp("incremental"), articles=ARTICLES)
+
+
+ARTICLES = 12
+FILES_PER_ARTICLE = 2 + 10  # graph and its predicates' kinds; 5 dump parts, plain and gzip
 
 
 def cache_files(build_dir: Path) -> dict[str, int]:
     """Cache file name → inode: a file rewritten or replaced gets a new inode."""
-    return {p.name: p.stat().st_ino for p in (build_dir / "cache" / "articles").iterdir()}
+    return {p.name: p.stat().st_ino for p in (build_dir / "cache").glob("*/*")}
+
+
+def store_files(release: Path) -> dict[str, int]:
+    return {p.name: p.stat().st_ino for p in (release / "store").glob("*.sst")}
+
+
+def store_quads(release: Path) -> set:
+    from pyoxigraph import Store
+    return set(Store.read_only(str(release / "store")))
 
 
 def test_one_changed_article_is_rebuilt_alone_and_the_release_matches_a_full_build(project, tmp_path):
@@ -28,7 +42,8 @@ def test_one_changed_article_is_rebuilt_alone_and_the_release_matches_a_full_bui
     build_dir = tmp_path / "incremental"
     assert run_kg("build", "--build-dir", build_dir, env=env).returncode == 0
     before = cache_files(build_dir)
-    assert len(before) == 6
+    assert len(before) == ARTICLES * FILES_PER_ARTICLE
+    first = (build_dir / "current").resolve()
 
     mapping = project / "seeds" / "articles" / "syn-000002" / "mapping.yaml"
     mapping.write_text(mapping.read_text(encoding="utf-8").replace("Both sides would meet again",
@@ -36,9 +51,13 @@ def test_one_changed_article_is_rebuilt_alone_and_the_release_matches_a_full_bui
     result = run_kg("build", "--build-dir", build_dir, "--timings", env=env)
     assert result.returncode == 0, result.stderr
     after = cache_files(build_dir)
-    assert len(after) == 6
+    assert len(after) == ARTICLES * FILES_PER_ARTICLE
     kept = {name for name in after if before.get(name) == after[name]}
-    assert len(kept) == 5 and not any(name.startswith("syn-000002.") for name in kept)
+    assert len(kept) == (ARTICLES - 1) * FILES_PER_ARTICLE and not any(name.startswith("syn-000002.") for name in kept)
+    # The store is a checkpoint of the previous one (its table files hard-linked) with one graph replaced.
+    second = (build_dir / "current").resolve()
+    shared_tables = store_files(first).items() & store_files(second).items()
+    assert shared_tables, "the store was loaded afresh instead of copied from the previous release"
 
     scratch = tmp_path / "scratch"
     assert run_kg("build", "--build-dir", scratch, env=env).returncode == 0
@@ -46,6 +65,7 @@ def test_one_changed_article_is_rebuilt_alone_and_the_release_matches_a_full_bui
     assert incremental.name == full.name
     for dump in sorted((full / "dumps").iterdir()):
         assert (incremental / "dumps" / dump.name).read_bytes() == dump.read_bytes(), dump.name
+    assert store_quads(incremental) == store_quads(full)
 
 
 def test_a_server_started_during_a_build_serves_the_last_complete_release(project, tmp_path, kg_serve):

@@ -94,3 +94,20 @@ def test_well_known_void_is_a_page_for_browsers(release_server):
     response = httpx.get(f"{release_server.base_url}/.well-known/void", headers={"Accept": "text/html"})
     assert response.headers["content-type"].startswith("text/html")
     assert 'href="/dumps/"' in response.text
+
+
+@pytest.mark.parametrize("bucket_bytes", [1 << 30, 32 << 10])
+def test_statistics_from_the_dump_equal_the_store_answers_in_one_bucket_or_many(built_release, tmp_path, bucket_bytes):
+    """The description's numbers come from the N-Quads dump, bucket by bucket in bounded memory: split in
+    one bucket or in dozens, they equal what the store answers to the defining queries."""
+    from pyoxigraph import NamedNode, Store
+
+    from kg.describe import statistics
+    store = Store.read_only(str(built_release.store_path))
+    stats = statistics(built_release.dumps / "graph.nq", tmp_path / "scratch", bucket_bytes)
+    assert stats.counts == {name: int(next(iter(store.query(query)))["n"].value)
+                            for name, query in COUNT_QUERIES.items()}
+    for kind, query in PARTITION_QUERIES.items():
+        assert stats.partitions[kind] == sorted((row["key"].value, int(row["n"].value)) for row in store.query(query)
+                                                if isinstance(row["key"], NamedNode)), kind
+    assert not (tmp_path / "scratch").exists()

@@ -191,6 +191,13 @@ synthetic articles from `benchmarks/corpus.py` (seed 7) in the real seed format.
         lines.append(f"| {row['articles']:,} | {build['quads']:,} | {build['seconds']:.1f} | "
                      f"{build['seconds'] / row['articles'] * 1000:.0f} | {build['peak_rss_mb']:.0f} | {stages} | "
                      f"{row['incremental']['seconds']:.1f} | {row['loadavg']:.1f} |")
+    lines += ["", "## One-article change (`kg build` again after one article's mapping was edited)", "",
+              f"| articles | wall (s) | peak RSS (MB) | {' | '.join(f'{s} (s)' for s in stage_names)} |",
+              f"|---|---|---|{'---|' * len(stage_names)}"]
+    for row in rows:
+        change = row["incremental"]
+        stages = " | ".join(f"{change['stages'].get(s, 0):.1f}" for s in stage_names)
+        lines.append(f"| {row['articles']:,} | {change['seconds']:.1f} | {change['peak_rss_mb']:.0f} | {stages} |")
     lines += ["", "## Query latency, in-process (pyoxigraph on the release store), ms p50 / p99", "",
               "| query | " + " | ".join(f"{r['articles']:,} articles" for r in rows) + " |",
               "|---|" + "---|" * len(rows)]
