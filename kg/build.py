@@ -7,15 +7,13 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import json
-import multiprocessing
 import os
 import time
-from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import Callable, Iterator, TypeVar
+from typing import Iterator
 
 from pyoxigraph import Quad, RdfFormat, Triple, parse, serialize
 
@@ -28,9 +26,9 @@ from kg.rdf import (CAMEO, DEFAULT_BASE, ENTITIES_GRAPH, ONTOLOGY_GRAPH, SKOS, I
                     canonical, ontology_quads, registry_quads, registry_sources)
 from kg.seeds import SeedError, SeedProblem
 from kg.validate import Gate, ValidationResult, Violation, conforming_result, load_shapes, report_turtle
+from kg.workers import in_workers
 
 INPUT_FOLDERS = ("ontology", "seeds", "shapes")
-T = TypeVar("T")
 
 
 class ValidationFailed(Exception):
@@ -167,18 +165,17 @@ def _build(project: Project, build_dir: Path, iris: Iris, timings: dict[str, flo
     _ARTICLES = ArticleJob(project.root, registry, cameo_codes(ontology), iris,
                            Gate(load_shapes(project.shapes), (q.triple for q in ontology + entities)),
                            registry_sources(registry, iris))
-    validations: dict[str, ValidationResult] = {}
     problems: list[SeedProblem] = []
+    failed: list[ValidationResult] = []
     todo = [(folder, graph) for folder, graph in zip(folders, graphs) if not graph.is_file()]
-    for found, results in in_workers(check_articles, batches(todo)):
+    for found, failures in in_workers(check_articles, batches(todo)):
         problems += found
-        validations.update(results)
+        failed += failures
     shared_validation = _ARTICLES.gate.validate_shared(_ARTICLES.entity_sources)
     timings["mapping and validation"] = time.perf_counter() - began
     if problems:
         raise SeedError(problems)
-    violations = [v for result in [shared_validation, *validations.values()] if not result.conforms
-                  for v in result.violations]
+    violations = [v for result in [shared_validation, *failed] if not result.conforms for v in result.violations]
     if violations:
         # An entity's problem shows in the shared graphs and again in every article that refers to it.
         raise ValidationFailed(sorted(set(violations), key=Violation.sort_key))
@@ -197,9 +194,9 @@ def _build(project: Project, build_dir: Path, iris: Iris, timings: dict[str, flo
 
     articles = [folder.name for folder in folders]
     names = [iris.article_graph(article).value for article in articles]
-    # Articles taken from the cache passed the gate when they were written: their reports say so.
-    report = report_turtle([([iris.graph(ENTITIES_GRAPH).value, iris.graph(ONTOLOGY_GRAPH).value], shared_validation)]
-                           + [([name], validations.get(name) or conforming_result()) for name in names])
+    # Every article passed the gate, now or when it was cached: one report says so for all of them.
+    report = report_turtle([([iris.graph(ENTITIES_GRAPH).value, iris.graph(ONTOLOGY_GRAPH).value], shared_validation),
+                            (names, conforming_result())])
     summary = {"articles": articles, "base": iris.base, "version": __version__}
     parts = [GraphParts(name, stem, stem.name) for name, stem in zip(names, stems)]
     shared = [list(canonical(entities)), list(canonical(ontology))]
@@ -223,25 +220,16 @@ _ARTICLES: ArticleJob | None = None
 BATCH = 100  # articles per task of a worker process: one store of the gate, and balanced across workers
 
 
-def batches(items: list, workers: int = os.cpu_count() or 1) -> list[list]:
-    """`items` in batches of at most BATCH, at least one batch per worker while there are enough items."""
-    size = max(1, min(BATCH, -(-len(items) // workers)))
+def batches(items: list) -> list[list]:
+    """`items` in batches of at most BATCH, at least one batch per CPU while there are enough items."""
+    size = max(1, min(BATCH, -(-len(items) // (os.cpu_count() or 1))))
     return [items[start:start + size] for start in range(0, len(items), size)]
 
 
-def in_workers(work: Callable[[list], T], tasks: list[list]) -> list[T]:
-    """`work` applied to each task: in forked worker processes (one per CPU) when there are several tasks."""
-    if len(tasks) <= 1:
-        return [work(task) for task in tasks]
-    with ProcessPoolExecutor(max_workers=min(len(tasks), os.cpu_count() or 1),
-                             mp_context=multiprocessing.get_context("fork")) as pool:
-        return list(pool.map(work, tasks))
-
-
-def check_articles(batch: list[tuple[Path, Path]]) -> tuple[list[SeedProblem], dict[str, ValidationResult]]:
+def check_articles(batch: list[tuple[Path, Path]]) -> tuple[list[SeedProblem], list[ValidationResult]]:
     """Map, ground and validate articles; each that conforms is written to its cache file.
 
-    Returns the seed problems and the validation result of each article that mapped cleanly."""
+    Returns the seed problems, and the validation results of the articles that do not conform."""
     job = _ARTICLES
     problems: list[SeedProblem] = []
     pending: dict[str, tuple[Path, list[Quad]]] = {}
@@ -262,16 +250,18 @@ def check_articles(batch: list[tuple[Path, Path]]) -> tuple[list[SeedProblem], d
             pending[graph] = (cached, quads)
             yield graph, [q.triple for q in quads], {**job.entity_sources, **article_sources(article, job.registry, job.iris)}
 
-    results = dict(job.gate.validate_units(units()))
-    for graph, result in results.items():
-        cached, quads = pending[graph]
-        if result.conforms:
-            kinds = cached.with_suffix(".json")
-            kinds.with_suffix(".tmp").write_text(json.dumps(ContextBuilder().add(quads).kinds()), encoding="utf-8")
-            os.replace(kinds.with_suffix(".tmp"), kinds)
-            serialize(quads, str(cached.with_suffix(".tmp")), RdfFormat.N_QUADS)
-            os.replace(cached.with_suffix(".tmp"), cached)
-    return problems, results
+    failed = []
+    for graph, result in job.gate.validate_units(units()):
+        cached, quads = pending.pop(graph)
+        if not result.conforms:
+            failed.append(result)
+            continue
+        kinds = cached.with_suffix(".json")
+        kinds.with_suffix(".tmp").write_text(json.dumps(ContextBuilder().add(quads).kinds()), encoding="utf-8")
+        os.replace(kinds.with_suffix(".tmp"), kinds)
+        serialize(quads, str(cached.with_suffix(".tmp")), RdfFormat.N_QUADS)
+        os.replace(cached.with_suffix(".tmp"), cached)  # last: a graph in the cache has its kinds beside it
+    return problems, failed
 
 
 def write_parts(context: JsonLdContext, batch: list[tuple[Path, Path]]) -> None:

@@ -12,15 +12,18 @@ import hashlib
 import os
 import re
 import shutil
+import zlib
 from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from pathlib import Path
+from typing import Iterator
 
 from pyoxigraph import Literal, NamedNode, RdfFormat, Store, Triple, serialize
 
 from kg.jsonld import base_prefixes, compact_iri
 from kg.rdf import PREFIXES
+from kg.workers import in_workers
 
 VOID = "http://rdfs.org/ns/void#"
 DCAT = "http://www.w3.org/ns/dcat#"
@@ -103,7 +106,7 @@ class Statistics:
 
 
 RDF_TYPE_TERM = f"<{PREFIXES['rdf']}type>".encode()
-BUCKET_BYTES = 64 << 20
+BUCKET_BYTES = 32 << 20  # of N-Quads per bucket: what one worker holds in memory at a time
 # The store keeps literals of the types derived from xsd:integer as xsd:integer: counted alike, as the endpoint does.
 DERIVED_INTEGER_TYPES = ("nonNegativeInteger", "positiveInteger", "nonPositiveInteger", "negativeInteger", "long", "int",
                          "short", "byte", "unsignedLong", "unsignedInt", "unsignedShort", "unsignedByte")
@@ -115,51 +118,101 @@ def statistics(nquads: Path, scratch: Path, bucket_bytes: int = BUCKET_BYTES) ->
     """The statistics of a canonical N-Quads file (one quad per line, every quad in a named graph).
 
     Triples are spread over buckets by subject and objects by value, so each distinct triple, subject
-    and object falls in one bucket only; buckets are counted one at a time, so memory is bounded by
-    `bucket_bytes` whatever the size of the corpus.
+    and object falls in one bucket only, and each bucket is counted on its own: memory is bounded by
+    `bucket_bytes` whatever the size of the corpus. Slices of the file, then buckets, are shared out
+    among worker processes.
     """
     buckets = max(1, -(-nquads.stat().st_size // bucket_bytes))
     scratch.mkdir(parents=True, exist_ok=True)
+    slices = _line_slices(nquads, os.cpu_count() or 1)
     graphs: Counter[bytes] = Counter()
-    by_subject = [(scratch / f"subjects-{index}").open("wb") for index in range(buckets)]
-    by_object = [(scratch / f"objects-{index}").open("wb") for index in range(buckets)]
-    with nquads.open("rb") as lines:
-        for line in lines:
-            triple, graph, _ = line.rsplit(b" ", 2)
-            graphs[graph] += 1
-            subject, _, rest = triple.partition(b" ")
-            obj = rest.partition(b" ")[2]
-            if obj.endswith(b">") and obj.startswith(b'"'):
-                obj = DERIVED_INTEGER.sub(INTEGER_TYPE, obj)
-                triple = triple[:len(subject) + 1] + rest.partition(b" ")[0] + b" " + obj
-            by_subject[hash(subject) % buckets].write(triple + b"\n")
-            by_object[hash(obj) % buckets].write(obj + b"\n")
-    for handle in by_subject + by_object:
-        handle.close()
+    for found in in_workers(_split, [(nquads, start, end, scratch / str(index), buckets)
+                                     for index, (start, end) in enumerate(slices)]):
+        graphs.update(found)
     counts = Counter({name: 0 for name in COUNT_QUERIES})
     properties: Counter[bytes] = Counter()
     classes: Counter[bytes] = Counter()
-    for index in range(buckets):
-        triples = set((scratch / f"subjects-{index}").read_bytes().splitlines())
-        subjects: set[bytes] = set()
-        entities: set[bytes] = set()
-        for triple in triples:
-            subject, predicate, obj = triple.split(b" ", 2)
-            subjects.add(subject)
-            properties[predicate] += 1
-            if predicate == RDF_TYPE_TERM:
-                classes[obj] += 1  # one distinct (subject, class) pair
-                if subject.startswith(b"<"):
-                    entities.add(subject)
-        counts.update(triples=len(triples), distinctSubjects=len(subjects), entities=len(entities),
-                      distinctObjects=len(set((scratch / f"objects-{index}").read_bytes().splitlines())))
-        del triples, subjects, entities
+    for found, bucket_properties, bucket_classes in in_workers(
+            _count, [[scratch / f"{index}.{bucket}" for index in range(len(slices))] for bucket in range(buckets)]):
+        counts.update(found)
+        properties.update(bucket_properties)
+        classes.update(bucket_classes)
     counts.update(classes=len(classes), properties=len(properties))
     shutil.rmtree(scratch)
 
     def rows(counter: Counter[bytes]) -> list[tuple[str, int]]:
         return sorted((term[1:-1].decode(), n) for term, n in counter.items() if term.startswith(b"<"))
     return Statistics(dict(counts), {"graph": rows(graphs), "class": rows(classes), "property": rows(properties)})
+
+
+def _line_slices(path: Path, count: int) -> list[tuple[int, int]]:
+    """`count` byte ranges covering the file, each starting at the start of a line."""
+    size = path.stat().st_size
+    starts = [0]
+    with path.open("rb") as handle:
+        for index in range(1, count):
+            handle.seek(max(size * index // count, starts[-1]))
+            handle.readline()
+            starts.append(min(handle.tell(), size))
+    return [(start, end) for start, end in zip(starts, starts[1:] + [size]) if start < end]
+
+
+def _lines(path: Path, start: int, end: int) -> Iterator[bytes]:
+    """The lines (without their newline) of a line-aligned byte range, read a block at a time."""
+    with path.open("rb") as handle:
+        handle.seek(start)
+        rest, remaining = b"", end - start
+        while remaining > 0 and (block := handle.read(min(1 << 23, remaining))):
+            remaining -= len(block)
+            lines = (rest + block).split(b"\n")
+            rest = lines.pop()
+            yield from lines
+        if rest:
+            yield rest
+
+
+def _split(task: tuple[Path, int, int, Path, int]) -> Counter[bytes]:
+    """Spread the triples of one slice over bucket files by subject (`<prefix>.<bucket>.s`) and their
+    objects by value (`.o`); returns the quads per graph."""
+    nquads, start, end, prefix, buckets = task
+    graphs: Counter[bytes] = Counter()
+    by_subject = [prefix.with_name(f"{prefix.name}.{bucket}.s").open("wb") for bucket in range(buckets)]
+    by_object = [prefix.with_name(f"{prefix.name}.{bucket}.o").open("wb") for bucket in range(buckets)]
+    for line in _lines(nquads, start, end):
+        triple, graph, _ = line.rsplit(b" ", 2)
+        graphs[graph] += 1
+        subject, _, rest = triple.partition(b" ")
+        obj = rest.partition(b" ")[2]
+        if obj.endswith(b">") and obj.startswith(b'"'):
+            obj = DERIVED_INTEGER.sub(INTEGER_TYPE, obj)
+            triple = triple[:len(subject) + 1] + rest.partition(b" ")[0] + b" " + obj
+        by_subject[zlib.crc32(subject) % buckets].write(triple + b"\n")
+        by_object[zlib.crc32(obj) % buckets].write(obj + b"\n")
+    for handle in by_subject + by_object:
+        handle.close()
+    return graphs
+
+
+def _count(prefixes: list[Path]) -> tuple[Counter[str], Counter[bytes], Counter[bytes]]:
+    """Count one bucket, from every slice's files: the dataset counts, and triples per property and
+    distinct subjects per class."""
+    triples = {line for prefix in prefixes for line in prefix.with_name(prefix.name + ".s").read_bytes().splitlines()}
+    subjects: set[bytes] = set()
+    entities: set[bytes] = set()
+    properties: Counter[bytes] = Counter()
+    classes: Counter[bytes] = Counter()
+    for triple in triples:
+        subject, predicate, obj = triple.split(b" ", 2)
+        subjects.add(subject)
+        properties[predicate] += 1
+        if predicate == RDF_TYPE_TERM:
+            classes[obj] += 1  # one distinct (subject, class) pair
+            if subject.startswith(b"<"):
+                entities.add(subject)
+    objects = {line for prefix in prefixes for line in prefix.with_name(prefix.name + ".o").read_bytes().splitlines()}
+    counts = Counter(triples=len(triples), distinctSubjects=len(subjects), entities=len(entities),
+                     distinctObjects=len(objects))
+    return counts, properties, classes
 
 
 def release_date(published: list[str]) -> str:

@@ -191,3 +191,32 @@ def test_only_single_capped_index_scans_run_without_a_time_limit(query: str, bou
     from kg.server.query_policy import inspect_query
 
     assert inspect_query(query, frozenset(), 100).bounded is bounded
+
+
+def test_a_repeated_cheap_query_moves_to_the_event_loop_and_an_expensive_one_keeps_its_time_limit(built_release) -> None:
+    """A GET whose evaluation took under QUICK_CPU_SECONDS of CPU runs on the event loop the next times
+    (the store is read-only: the same query does the same work); the others keep running in a query
+    thread under their time limit. Answers are the same either way."""
+    import asyncio
+
+    from kg.query_executor import QueryExecutor
+    from kg.server.settings import ServerSettings
+    from kg.server.sparql import SparqlEndpoint
+
+    endpoint = SparqlEndpoint(QueryExecutor(built_release.store_path, 2), ServerSettings())
+    cheap = "SELECT DISTINCT ?p WHERE { <https://w3id.org/diplomacy-kg/entity/donald-trump> ?p ?o }"
+    expensive = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?p ?b . ?b ?q ?c . ?c ?r ?d }"
+
+    async def ask_each_twice() -> list[httpx.Response]:
+        transport = httpx.ASGITransport(app=endpoint)
+        async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as client:
+            return [await client.get("/sparql", params={"query": query},
+                                     headers={"accept": "application/sparql-results+json"})
+                    for query in (cheap, cheap, expensive, expensive)]
+
+    answers = asyncio.run(ask_each_twice())
+    assert [a.status_code for a in answers] == [200] * 4
+    assert answers[0].content == answers[1].content and answers[2].content == answers[3].content
+    plans = {plan.query: plan for plan in endpoint._plans.values()}
+    assert not plans[cheap].inspected.bounded and plans[cheap].quick
+    assert not plans[expensive].quick

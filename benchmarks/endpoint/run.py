@@ -1,12 +1,13 @@
 #!/usr/bin/env python3
 """Throughput of `kg serve` vs `oxigraph serve-read-only` vs rdflib-endpoint, side by side in one run.
 
-Same synthetic data (generated here, deterministically), same queries, same load generator (wrk, one
-thread, on the same machine as the servers), one server at a time but taking turns over several
-rounds (the machine is shared: medians and spreads are reported), all on 127.0.0.1, every load run
-bounded by `--seconds`. Writes a Markdown table with throughput and ratios to `--out`.
+Same data (the release of a synthetic corpus, benchmarks/corpus.py, built by `kg build`), same queries
+(benchmarks/workload.py), same load generator (wrk, one thread, on the same machine as the servers),
+one server at a time but taking turns over several rounds (the machine is shared: medians and spreads
+are reported), all on 127.0.0.1, every load run bounded by `--seconds`. Every server must give the
+same answers to the mix before it is measured. Writes a Markdown table with throughput and ratios to `--out`.
 
-    python benchmarks/endpoint/run.py --triples 200000 --seconds 10 --rounds 3 --out benchmarks/endpoint/RESULTS.md
+    python benchmarks/endpoint/run.py --articles 150 --seconds 10 --rounds 3 --out benchmarks/endpoint/RESULTS.md
 
 Needs `wrk` (apt-get install wrk) and the benchmark extra: pip install -e '.[bench]'.
 """
@@ -14,9 +15,9 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import json
 import os
 import platform
-import random
 import re
 import shutil
 import signal
@@ -30,75 +31,12 @@ from urllib.parse import quote
 import httpx
 
 REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO / "benchmarks"))
+from workload import LOOKUPS, MIX, P, built_corpus  # noqa: E402
+
 WORK = REPO / "benchmarks" / "work" / "endpoint"
 BIN = Path(sys.executable).parent
-EX = "http://example.org/diplomacy/"
-JSON_RESULTS = "application/sparql-results+json"
-NTRIPLES = "application/n-triples"
 CONCURRENCY = (8, 32)
-
-
-def generate(path: Path, target_triples: int, seed: int = 20190301) -> int:
-    """A diplomacy-like graph: actors (Zipf-popular), articles, events with participants, statements."""
-    rng = random.Random(seed)
-    articles = max(target_triples // 110, 1)
-    actors = 300 + articles // 4
-    weights = [1 / (rank + 1) ** 1.1 for rank in range(actors)]
-    topics = [f"{EX}topic/{t}" for t in ("sanctions", "denuclearization", "trade", "summit", "aid", "security")]
-    lines: list[str] = []
-
-    def t(s: str, p: str, o: str) -> None:
-        lines.append(f"{s} {p} {o} .\n")
-
-    def lit(text: str, datatype: str | None = None) -> str:
-        return f'"{text}"^^<http://www.w3.org/2001/XMLSchema#{datatype}>' if datatype else f'"{text}"@en'
-
-    for i in range(actors):
-        a = f"<{EX}actor/{i}>"
-        t(a, "<http://www.w3.org/1999/02/22-rdf-syntax-ns#type>", f"<{EX}{'Person' if i % 4 else 'State'}>")
-        t(a, "<http://www.w3.org/2000/01/rdf-schema#label>", lit(f"Actor {i}"))
-        t(a, f"<{EX}nationality>", f"<{EX}actor/{rng.randrange(0, actors, 4)}>")
-        t(a, "<http://schema.org/sameAs>", f"<http://www.wikidata.org/entity/Q{1000 + i}>")
-    for n in range(articles):
-        article = f"<{EX}article/{n}>"
-        day = datetime.date(2018, 1, 1) + datetime.timedelta(days=rng.randrange(0, 2200))
-        t(article, "<http://www.w3.org/1999/02/22-rdf-syntax-ns#type>", f"<{EX}Article>")
-        t(article, "<http://purl.org/dc/terms/date>", lit(day.isoformat(), "date"))
-        for e in range(2):
-            event = f"<{EX}event/{n}-{e}>"
-            t(event, "<http://www.w3.org/1999/02/22-rdf-syntax-ns#type>", f"<{EX}{rng.choice(['Summit', 'Meeting'])}>")
-            t(event, f"<{EX}date>", lit(day.isoformat(), "date"))
-            t(event, f"<{EX}reportedIn>", article)
-            for who in set(rng.choices(range(actors), weights, k=3)):
-                t(event, f"<{EX}participant>", f"<{EX}actor/{who}>")
-        for s in range(3):
-            statement = f"<{EX}statement/{n}-{s}>"
-            topic = rng.choice(topics)
-            t(statement, "<http://www.w3.org/1999/02/22-rdf-syntax-ns#type>", f"<{EX}Statement>")
-            t(statement, f"<{EX}speaker>", f"<{EX}actor/{rng.choices(range(actors), weights)[0]}>")
-            t(statement, f"<{EX}date>", lit(day.isoformat(), "date"))
-            t(statement, f"<{EX}topic>", f"<{topic}>")
-            t(statement, f"<{EX}stance>", f"<{EX}{rng.choice(['Support', 'Oppose', 'Neutral'])}>")
-            t(statement, f"<{EX}quote>", lit(f"On {topic.rsplit('/', 1)[1]} we said {rng.random():.6f}"))
-            t(statement, f"<{EX}source>", article)
-    path.write_text("".join(lines), encoding="utf-8")
-    return len(lines)
-
-
-PREFIX = f"PREFIX ex: <{EX}> PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#> "
-LOOKUPS = [(f"CONSTRUCT {{ <{EX}actor/{i}> ?p ?o }} WHERE {{ <{EX}actor/{i}> ?p ?o }}", NTRIPLES) for i in range(0, 200, 2)]
-MIX = [
-    (LOOKUPS[0][0], NTRIPLES),
-    (PREFIX + "SELECT ?s ?date ?quote WHERE { ?s ex:speaker <" + EX + "actor/0> ; ex:date ?date ; ex:quote ?quote } "
-     "ORDER BY DESC(?date) LIMIT 100", JSON_RESULTS),
-    (PREFIX + 'SELECT ?e ?who WHERE { ?e a ex:Summit ; ex:date ?d ; ex:participant ?who '
-     'FILTER(?d >= "2019-02-01"^^<http://www.w3.org/2001/XMLSchema#date> && ?d < "2019-03-01"^^<http://www.w3.org/2001/XMLSchema#date>) } ORDER BY ?d', JSON_RESULTS),
-    (PREFIX + "SELECT ?who (COUNT(?s) AS ?n) WHERE { ?s ex:speaker ?who } GROUP BY ?who ORDER BY DESC(?n) LIMIT 10", JSON_RESULTS),
-    (PREFIX + 'SELECT ?s ?quote WHERE { ?s ex:topic <' + EX + 'topic/sanctions> ; ex:quote ?quote ; ex:date ?d '
-     'FILTER(CONTAINS(LCASE(?quote), "0.5")) } ORDER BY DESC(?d) LIMIT 20', JSON_RESULTS),
-    (PREFIX + "SELECT ?label (COUNT(?e) AS ?events) WHERE { <" + EX + "actor/3> rdfs:label ?label . "
-     "OPTIONAL { ?e ex:participant <" + EX + "actor/3> } } GROUP BY ?label", JSON_RESULTS),
-]
 
 
 @dataclass
@@ -171,28 +109,32 @@ def wrk(server: Server, queries: list[tuple[str, str]], clients: int, seconds: i
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--triples", type=int, default=200_000)
+    parser.add_argument("--articles", type=int, default=150, help="size of the synthetic corpus")
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--rounds", type=int, default=3, help="times every server runs every cell, alternately")
     parser.add_argument("--out", type=Path, default=REPO / "benchmarks" / "endpoint" / "RESULTS.md")
     args = parser.parse_args()
     if not shutil.which("wrk"):
         sys.exit("wrk is needed: apt-get install wrk")
-    shutil.rmtree(WORK, ignore_errors=True)
-    WORK.mkdir(parents=True)
-    data = WORK / "data.nt"
-    triples = generate(data, args.triples)
+    WORK.mkdir(parents=True, exist_ok=True)
+    data = built_corpus(WORK, args.articles)
+    triples = sum(1 for _ in data.open("rb"))
     oxigraph_db = WORK / "oxigraph-db"
+    shutil.rmtree(oxigraph_db, ignore_errors=True)
     subprocess.run([str(BIN / "oxigraph"), "load", "--location", str(oxigraph_db), "--file", str(data)],
                    check=True, capture_output=True)
+    subprocess.run([str(BIN / "oxigraph"), "optimize", "--location", str(oxigraph_db)], check=True, capture_output=True)
     servers = [
         Server("kg serve", [str(BIN / "kg"), "serve", "--data", str(data), "--port", "{port}",
                             "--cache-dir", str(WORK / "kg-cache")], "/sparql"),
         Server("oxigraph serve-read-only", [str(BIN / "oxigraph"), "serve-read-only", "--location", str(oxigraph_db),
-                                            "--bind", "127.0.0.1:{port}"], "/query"),
+                                            "--bind", "127.0.0.1:{port}", "--union-default-graph"], "/query"),
         Server("rdflib-endpoint", [str(BIN / "rdflib-endpoint"), "serve", str(data), "--host", "127.0.0.1",
                                    "--port", "{port}"], "/"),
     ]
+    lookups = [(P + query, accept) for query, accept in LOOKUPS.values()]
+    mix = [(P + query, accept) for query, accept in MIX.values()]
+    answers: dict[str, int] = {}
     # results[server][cell] = one measurement per round; servers take turns within each round.
     results: dict[str, dict] = {server.name: {"startup": []} for server in servers}
     loads: list[float] = []
@@ -200,11 +142,13 @@ def main() -> int:
         for server in servers:
             try:
                 results[server.name]["startup"].append(start(server, WORK))
-                for query, accept in MIX:  # warm up, and check every server answers every query
+                for query, accept in mix:  # warm up, and check that every server gives the same answers
                     response = httpx.get(server.url(query), headers={"accept": accept}, timeout=120)
                     assert response.status_code == 200, (server.name, query, response.text[:300])
+                    size = answer_size(response)
+                    assert answers.setdefault(query, size) == size, (server.name, query, size, answers[query])
                 for clients in CONCURRENCY:
-                    for workload, queries in (("lookup", LOOKUPS), ("mix", MIX)):
+                    for workload, queries in (("lookup", lookups), ("mix", mix)):
                         loads.append(os.getloadavg()[0])
                         cell = wrk(server, queries, clients, args.seconds, WORK / "requests.lua")
                         results[server.name].setdefault((workload, clients), []).append(cell)
@@ -214,6 +158,13 @@ def main() -> int:
     args.out.write_text(report(results, triples, loads, args), encoding="utf-8")
     print(f"wrote {args.out}")
     return 0
+
+
+def answer_size(response: httpx.Response) -> int:
+    """Rows of a SPARQL JSON result, or triples of an N-Triples one."""
+    if response.headers["content-type"].startswith("application/sparql-results+json"):
+        return len(json.loads(response.content)["results"]["bindings"])
+    return len({line for line in response.text.splitlines() if line.strip()})
 
 
 def median(values: list[float]) -> float:
@@ -245,13 +196,14 @@ def report(results: dict, triples: int, loads: list[float], args: argparse.Names
     startup = {name: median(results[name]["startup"]) for name in results}
     return f"""# `/sparql` throughput: kg serve vs oxigraph serve vs rdflib-endpoint
 
-Generated by `python benchmarks/endpoint/run.py --triples {args.triples} --seconds {args.seconds} --rounds {args.rounds}`
-on {datetime.date.today().isoformat()}: {triples:,} synthetic triples (N-Triples, generated deterministically),
-{os.cpu_count()} CPUs, Python {platform.python_version()}, {versions}. All servers on 127.0.0.1, on-disk stores,
-default settings (kg serve: its default worker count). Load from `wrk -t1` on the same machine, {args.seconds} s per
-cell, 10 s request timeout. `lookup` rotates over 100 single-entity `CONSTRUCT {{ <x> ?p ?o }}` queries
-(N-Triples); `mix` rotates over one lookup and five SELECTs (ORDER BY, date-range join, GROUP BY top-10,
-CONTAINS scan, OPTIONAL + COUNT; SPARQL JSON).
+Generated by `python benchmarks/endpoint/run.py --articles {args.articles} --seconds {args.seconds} --rounds {args.rounds}`
+on {datetime.date.today().isoformat()}: the release of {args.articles} synthetic articles (`benchmarks/corpus.py`,
+{triples:,} quads in named graphs; the default graph is their union on every server), {os.cpu_count()} CPUs,
+Python {platform.python_version()}, {versions}. All servers on 127.0.0.1, on-disk stores, default settings
+(kg serve: its default worker count). Load from `wrk -t1` on the same machine, {args.seconds} s per cell, 10 s
+request timeout. `lookup` rotates over 100 single-entity `CONSTRUCT {{ e:person-N ?p ?o }}` queries
+(N-Triples); `mix` rotates over the {len(MIX)} queries of `benchmarks/workload.py` ({", ".join(MIX)}; SPARQL JSON
+but the lookup), after checking that every server gives the same number of results to each.
 
 The servers take turns: each round starts each server in turn and runs all its cells, {args.rounds} rounds.
 Each cell shows the **median** req/s over the rounds and, in brackets, the lowest and highest; ratios are

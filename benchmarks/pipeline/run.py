@@ -34,43 +34,10 @@ REPO = Path(__file__).resolve().parents[2]
 sys.path[:0] = [str(REPO / "benchmarks"), str(REPO / "benchmarks" / "endpoint")]
 from corpus import generate_corpus  # noqa: E402
 from run import Server, start, stop, wrk  # noqa: E402  (benchmarks/endpoint/run.py)
+from workload import MIX, P  # noqa: E402
 
 WORK = REPO / "benchmarks" / "work" / "pipeline"
 BIN = Path(sys.executable).parent
-JSON = "application/sparql-results+json"
-P = """PREFIX dipl: <https://w3id.org/diplomacy-kg/ontology#>
-PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
-PREFIX prov: <http://www.w3.org/ns/prov#>
-PREFIX nif: <http://persistence.uni-leipzig.org/nlp2rdf/ontologies/nif-core#>
-PREFIX xsd: <http://www.w3.org/2001/XMLSchema#>
-PREFIX e: <https://w3id.org/diplomacy-kg/entity/>
-"""
-# person-0 is the most popular person (rank 1 of the Zipf draw), state-0 the most popular state.
-MIX = {
-    "entity lookup": ("CONSTRUCT { e:person-0 ?p ?o } WHERE { e:person-0 ?p ?o }", "application/n-triples"),
-    "statements by speaker": ("""SELECT ?s ?date ?text WHERE { ?s dipl:speaker e:person-0 ; dipl:date ?date .
-        OPTIONAL { ?s dipl:paraphrase/nif:anchorOf ?text } } ORDER BY DESC(?date) LIMIT 50""", JSON),
-    "timeline in a date range": ("""SELECT ?event ?date ?label WHERE { ?event a dipl:Meeting ; dipl:date ?date ;
-        rdfs:label ?label FILTER (?date >= "2019-03-01"^^xsd:date && ?date < "2019-04-01"^^xsd:date) }
-        ORDER BY ?date""", JSON),
-    "who met whom": ("""SELECT ?other (COUNT(DISTINCT ?event) AS ?meetings) WHERE {
-        { SELECT DISTINCT ?event WHERE { ?event a dipl:Meeting ; dipl:participant e:person-0 } }
-        ?event dipl:participant ?other . ?other a dipl:Person FILTER (?other != e:person-0) }
-        GROUP BY ?other ORDER BY DESC(?meetings) LIMIT 20""", JSON),
-    "contested claims": ("""SELECT ?claim ?label (COUNT(DISTINCT ?denier) AS ?deniers) WHERE {
-        ?claim dipl:attribution [ dipl:stance dipl:Denies ; prov:agent ?denier ] ; rdfs:label ?label ;
-        dipl:contradicts ?other } GROUP BY ?claim ?label ORDER BY DESC(?deniers) LIMIT 50""", JSON),
-    "counts per actor": ("""SELECT ?speaker (COUNT(*) AS ?statements) WHERE { ?s dipl:speaker ?speaker }
-        GROUP BY ?speaker ORDER BY DESC(?statements) LIMIT 10""", JSON),
-    "text search in quotes": ("""SELECT ?s ?text WHERE { ?s dipl:quotation/nif:anchorOf ?text
-        FILTER (CONTAINS(LCASE(?text), "welcomes every step")) } LIMIT 20""", JSON),
-    "entity card": ("""SELECT ?label ?title ?of (COUNT(DISTINCT ?event) AS ?events) WHERE {
-        e:person-0 rdfs:label ?label . OPTIONAL { e:person-0 dipl:holdsPosition [ dipl:positionTitle ?title ;
-        dipl:positionOf/rdfs:label ?of ] } OPTIONAL { ?event dipl:participant e:person-0 } }
-        GROUP BY ?label ?title ?of LIMIT 20""", JSON),
-}
-
-
 def timed_build(project: Path, build_dir: Path) -> dict:
     """Run the real `kg build --timings` under GNU time: wall seconds, peak RSS and the stage timings."""
     began = time.monotonic()
