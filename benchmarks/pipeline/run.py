@@ -6,7 +6,7 @@ For each size (number of synthetic articles from benchmarks/corpus.py, the real 
   validation, dumps, store), then a one-article change rebuilt (the incremental path);
 - query latency p50/p99 of a mix modelled on the named queries, in-process on the release store
   (pyoxigraph: the engine's own limit);
-- HTTP throughput at 1, 8 and 32 clients of `kg serve`, `oxigraph serve-read-only` (the native
+- HTTP throughput at 1, 8 and 32 clients of `kg serve` (serving the release), `oxigraph serve-read-only` (the native
   server) and rdflib-endpoint (the Python peer; skipped above --rdflib-max triples, where it takes
   minutes to load), same data, same queries, servers taking turns.
 
@@ -86,8 +86,9 @@ def throughput(nquads: Path, size_dir: Path, seconds: int, with_rdflib: bool) ->
                        check=True, capture_output=True)
         subprocess.run([str(BIN / "oxigraph"), "optimize", "--location", str(oxigraph_db)], check=True,
                        capture_output=True)
-    servers = [Server("kg serve", [str(BIN / "kg"), "serve", "--data", str(nquads), "--port", "{port}",
-                                   "--cache-dir", str(size_dir / "kg-cache")], "/sparql"),
+    # kg serve serves the release just built (its project named so that it finds the release up to date).
+    servers = [Server("kg serve", ["env", f"KG_PROJECT={size_dir / 'project'}", str(BIN / "kg"), "serve",
+                                   "--build-dir", str(size_dir / "build"), "--port", "{port}"], "/sparql"),
                Server("oxigraph serve-read-only", [str(BIN / "oxigraph"), "serve-read-only", "--location",
                                                    str(oxigraph_db), "--bind", "127.0.0.1:{port}",
                                                    "--union-default-graph"], "/query")]
