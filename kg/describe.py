@@ -1,7 +1,7 @@
 """The dataset description (VoID + DCAT) of a release, computed when it is published.
 
-The statistics are the answers to SPARQL COUNT queries (`COUNT_QUERIES`, `PARTITION_QUERIES`), which
-the tests ask the endpoint; they are computed from the union N-Quads dump in bounded memory, since the
+The statistics are the answers to SPARQL queries (`COUNT_QUERIES`, `PARTITION_QUERIES`, `ARTICLES_QUERY`),
+which the tests ask the endpoint; they are computed from the union N-Quads dump in bounded memory, since the
 store would hold every distinct triple of the corpus in memory to answer them. The description names the
 dataset `{base}dataset`, the endpoint `{base}sparql` and each dump `{base}dumps/<file>`: public IRIs
 under the base, never the address a server happens to listen on.
@@ -19,7 +19,7 @@ from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Iterator
 
-from pyoxigraph import Literal, NamedNode, RdfFormat, Store, Triple, serialize
+from pyoxigraph import Literal, NamedNode, RdfFormat, Triple, parse, serialize
 
 from kg.jsonld import base_prefixes, compact_iri
 from kg.rdf import PREFIXES
@@ -83,7 +83,7 @@ def media_type(name: str) -> str:
 
 @dataclass(frozen=True)
 class DatasetInfo:
-    """What the description needs besides the store: release id and the build summary."""
+    """What the description needs besides the statistics: release id and the build summary."""
 
     release: str
     summary: dict  # base, version, articles
@@ -99,10 +99,12 @@ class DatasetInfo:
 
 @dataclass(frozen=True)
 class Statistics:
-    """The answers to COUNT_QUERIES (by name) and PARTITION_QUERIES (by kind: sorted (IRI, count) rows)."""
+    """The answers to COUNT_QUERIES (by name), PARTITION_QUERIES (by kind: sorted (IRI, count) rows) and
+    ARTICLES_QUERY (article, url, publication date, sorted by article)."""
 
     counts: dict[str, int]
     partitions: dict[str, list[tuple[str, int]]]
+    articles: list[tuple[NamedNode, NamedNode | Literal, str]]
 
 
 RDF_TYPE_TERM = f"<{PREFIXES['rdf']}type>".encode()
@@ -112,6 +114,10 @@ DERIVED_INTEGER_TYPES = ("nonNegativeInteger", "positiveInteger", "nonPositiveIn
                          "short", "byte", "unsignedLong", "unsignedInt", "unsignedShort", "unsignedByte")
 DERIVED_INTEGER = re.compile(rb"\^\^<" + re.escape(XSD.encode()) + b"(?:" + "|".join(DERIVED_INTEGER_TYPES).encode() + b")>$")
 INTEGER_TYPE = f"^^<{XSD}integer>".encode()
+NEWS_ARTICLE_TERM = f"<{PREFIXES['schema']}NewsArticle>".encode()
+URL_TERM = f"<{PREFIXES['schema']}url>".encode()
+PUBLISHED_TERM = f"<{PREFIXES['schema']}datePublished>".encode()
+ARTICLE_FACTS = frozenset({RDF_TYPE_TERM, URL_TERM, PUBLISHED_TERM})  # what ARTICLES_QUERY asks of each article
 
 
 def statistics(nquads: Path, scratch: Path, bucket_bytes: int = BUCKET_BYTES) -> Statistics:
@@ -126,9 +132,12 @@ def statistics(nquads: Path, scratch: Path, bucket_bytes: int = BUCKET_BYTES) ->
     scratch.mkdir(parents=True, exist_ok=True)
     slices = _line_slices(nquads, os.cpu_count() or 1)
     graphs: Counter[bytes] = Counter()
-    for found in in_workers(_split, [(nquads, start, end, scratch / str(index), buckets)
-                                     for index, (start, end) in enumerate(slices)]):
+    facts: dict[tuple[bytes, bytes], dict[bytes, bytes]] = {}
+    for found, slice_facts in in_workers(_split, [(nquads, start, end, scratch / str(index), buckets)
+                                                  for index, (start, end) in enumerate(slices)]):
         graphs.update(found)
+        for key, values in slice_facts.items():
+            facts.setdefault(key, {}).update(values)
     counts = Counter({name: 0 for name in COUNT_QUERIES})
     properties: Counter[bytes] = Counter()
     classes: Counter[bytes] = Counter()
@@ -142,7 +151,21 @@ def statistics(nquads: Path, scratch: Path, bucket_bytes: int = BUCKET_BYTES) ->
 
     def rows(counter: Counter[bytes]) -> list[tuple[str, int]]:
         return sorted((term[1:-1].decode(), n) for term, n in counter.items() if term.startswith(b"<"))
-    return Statistics(dict(counts), {"graph": rows(graphs), "class": rows(classes), "property": rows(properties)})
+    return Statistics(dict(counts), {"graph": rows(graphs), "class": rows(classes), "property": rows(properties)},
+                      _articles(facts))
+
+
+def _articles(facts: dict[tuple[bytes, bytes], dict[bytes, bytes]]) -> list[tuple[NamedNode, NamedNode | Literal, str]]:
+    """ARTICLES_QUERY's rows from the (graph, subject) → {predicate: object} facts the split collected."""
+    lines = b"".join(subject + b" " + predicate + b" " + obj + b" .\n"
+                     for (_, subject), values in sorted(facts.items())
+                     if values.get(RDF_TYPE_TERM) == NEWS_ARTICLE_TERM and URL_TERM in values and PUBLISHED_TERM in values
+                     for predicate, obj in values.items() if predicate != RDF_TYPE_TERM)
+    found: dict[NamedNode, dict[str, object]] = {}
+    for triple in parse(lines, RdfFormat.N_TRIPLES):
+        found.setdefault(triple.subject, {})[triple.predicate.value] = triple.object
+    return sorted(((article, values[URL_TERM[1:-1].decode()], values[PUBLISHED_TERM[1:-1].decode()].value)
+                   for article, values in found.items()), key=lambda row: row[0].value)
 
 
 def _line_slices(path: Path, count: int) -> list[tuple[int, int]]:
@@ -171,11 +194,13 @@ def _lines(path: Path, start: int, end: int) -> Iterator[bytes]:
             yield rest
 
 
-def _split(task: tuple[Path, int, int, Path, int]) -> Counter[bytes]:
+def _split(task: tuple[Path, int, int, Path, int]) -> tuple[Counter[bytes], dict[tuple[bytes, bytes], dict[bytes, bytes]]]:
     """Spread the triples of one slice over bucket files by subject (`<prefix>.<bucket>.s`) and their
-    objects by value (`.o`); returns the quads per graph."""
+    objects by value (`.o`); returns the quads per graph, and the type, URL and publication date of
+    what has them, by (graph, subject)."""
     nquads, start, end, prefix, buckets = task
     graphs: Counter[bytes] = Counter()
+    facts: dict[tuple[bytes, bytes], dict[bytes, bytes]] = {}
     by_subject = [prefix.with_name(f"{prefix.name}.{bucket}.s").open("wb") for bucket in range(buckets)]
     by_object = [prefix.with_name(f"{prefix.name}.{bucket}.o").open("wb") for bucket in range(buckets)]
     for line in _lines(nquads, start, end):
@@ -188,9 +213,12 @@ def _split(task: tuple[Path, int, int, Path, int]) -> Counter[bytes]:
             triple = triple[:len(subject) + 1] + rest.partition(b" ")[0] + b" " + obj
         by_subject[zlib.crc32(subject) % buckets].write(triple + b"\n")
         by_object[zlib.crc32(obj) % buckets].write(obj + b"\n")
+        predicate = rest.partition(b" ")[0]
+        if predicate in ARTICLE_FACTS and (predicate != RDF_TYPE_TERM or obj == NEWS_ARTICLE_TERM):
+            facts.setdefault((graph, subject), {})[predicate] = obj
     for handle in by_subject + by_object:
         handle.close()
-    return graphs
+    return graphs, facts
 
 
 def _count(prefixes: list[Path]) -> tuple[Counter[str], Counter[bytes], Counter[bytes]]:
@@ -226,15 +254,14 @@ def release_date(published: list[str]) -> str:
     return max(published, default=date(1970, 1, 1).isoformat())
 
 
-def describe_release(store: Store, stats: Statistics, info: DatasetInfo, files: dict[str, dict]) -> bytes:
-    """The VoID + DCAT description (Turtle) of the data in `store` with its `stats`, and the dump `files`
-    (name → bytes, sha256)."""
-    triples = description_triples(store, stats, info, files)
+def describe_release(stats: Statistics, info: DatasetInfo, files: dict[str, dict]) -> bytes:
+    """The VoID + DCAT description (Turtle) of the data with `stats`, and of the dump `files` (name → bytes, sha256)."""
+    triples = description_triples(stats, info, files)
     return serialize(sorted(triples, key=lambda t: (str(t.subject), str(t.predicate), str(t.object))),
                      format=RdfFormat.TURTLE, prefixes=DESCRIPTION_PREFIXES)
 
 
-def description_triples(store: Store, stats: Statistics, info: DatasetInfo, files: dict[str, dict]) -> list[Triple]:
+def description_triples(stats: Statistics, info: DatasetInfo, files: dict[str, dict]) -> list[Triple]:
     base, dataset = info.base, info.dataset
     triples: list[Triple] = []
 
@@ -247,7 +274,7 @@ def description_triples(store: Store, stats: Statistics, info: DatasetInfo, file
     def english(text: str) -> Literal:
         return Literal(text, language="en")
 
-    articles = [(row["article"], row["url"], row["published"].value) for row in store.query(ARTICLES_QUERY)]
+    articles = stats.articles
     issued = Literal(release_date([published for _, _, published in articles]), datatype=NamedNode(XSD + "date"))
     rdf_type = PREFIXES["rdf"] + "type"
     for kind in ("void:Dataset", "dcat:Dataset"):

@@ -227,7 +227,7 @@ def publish_release(build_dir: Path, release_id: str, graphs: list[GraphParts], 
         quads = assemble_dumps([graph.stem for graph in graphs], dumps, context)
         timings["dumps"] = time.perf_counter() - began
         began = time.perf_counter()
-        store = load_store(staging / "store", graphs, current_release(build_dir))
+        load_store(staging / "store", graphs, current_release(build_dir))
         (staging / GRAPHS_FILE).write_text(json.dumps({g.name: g.key for g in graphs}, indent=0) + "\n",
                                            encoding="utf-8")
         shutil.rmtree(staging / "parts")
@@ -236,14 +236,13 @@ def publish_release(build_dir: Path, release_id: str, graphs: list[GraphParts], 
         # The description lists the dumps with their checksums, so it cannot be inside them: it is
         # published beside them (and in SHA256SUMS), and served at /.well-known/void.
         stats = statistics(dumps / UNION_NQUADS, staging / "statistics")
-        description = describe_release(store, stats, DatasetInfo(release_id, summary), inventory(dumps))
+        description = describe_release(stats, DatasetInfo(release_id, summary), inventory(dumps))
         (dumps / DESCRIPTION_FILE).write_bytes(description)
         # Likewise the SHACL report of the build: published with the dumps, not a distribution of the data.
         (dumps / VALIDATION_REPORT_FILE).write_bytes(validation_report)
         (dumps / SHAPES_FILE).write_bytes(shapes_turtle(shapes_files))
         files = write_checksums(dumps)
         timings["description and checksums"] = time.perf_counter() - began
-        del store
         manifest = {"release": release_id, "quads": quads, "dumps": files, **summary}
         (staging / "release.json").write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8")
         try:
@@ -269,9 +268,9 @@ def shared_parts(shared: list[list[Quad]], folder: Path, context: JsonLdContext)
     return parts
 
 
-def load_store(path: Path, graphs: list[GraphParts], previous: Release | None) -> Store:
-    """The release's store: a copy of the previous release's with only the changed graphs replaced, when few
-    changed; otherwise loaded afresh, a bounded slice of the corpus per bulk load so memory stays flat."""
+def load_store(path: Path, graphs: list[GraphParts], previous: Release | None) -> None:
+    """Write the release's store: a copy of the previous release's with only the changed graphs replaced, when
+    few changed; otherwise loaded afresh, a bounded slice of the corpus per bulk load so memory stays flat."""
     known = previous.graph_keys if previous is not None else {}
     changed = [graph for graph in graphs if known.get(graph.name) != graph.key]
     gone = known.keys() - {graph.name for graph in graphs}
@@ -283,7 +282,7 @@ def load_store(path: Path, graphs: list[GraphParts], previous: Release | None) -
         for graph in changed:
             store.load(path=str(dump_part(graph.stem, UNION_NQUADS)), format=RdfFormat.N_QUADS)
         store.flush()
-        return store
+        return
     store = Store(str(path))
     batch = bytearray()
     for graph in graphs:
@@ -292,7 +291,6 @@ def load_store(path: Path, graphs: list[GraphParts], previous: Release | None) -
             store.bulk_load(bytes(batch), format=RdfFormat.N_QUADS)
             batch.clear()
     store.optimize()
-    return store
 
 
 def point_current(build_dir: Path, release: Path) -> None:

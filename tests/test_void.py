@@ -10,7 +10,7 @@ import rdflib
 from rdflib.compare import isomorphic
 from rdflib.namespace import DCAT, RDF, VOID
 
-from kg.describe import COUNT_QUERIES, PARTITION_QUERIES
+from kg.describe import ARTICLES_QUERY, COUNT_QUERIES, PARTITION_QUERIES
 
 SPDX = rdflib.Namespace("http://spdx.org/rdf/terms#")
 
@@ -41,6 +41,14 @@ def test_dataset_counts_equal_the_endpoint_answers(release_server, description, 
     # and the plainest query a user would type gives the same number of triples
     plain = int(ask_count(release_server, "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }")[0]["n"]["value"])
     assert description.value(dataset, VOID.triples).toPython() == plain
+
+
+def test_sources_and_example_resources_are_the_endpoints_articles(release_server, description, dataset):
+    rows = ask_count(release_server, ARTICLES_QUERY)
+    assert rows
+    assert set(description.objects(dataset, VOID.exampleResource)) == {rdflib.URIRef(r["article"]["value"]) for r in rows}
+    assert {str(o) for o in description.objects(dataset, rdflib.URIRef("http://purl.org/dc/terms/source"))} == \
+        {r["url"]["value"] for r in rows}
 
 
 @pytest.mark.parametrize("kind, link, key, number", [
@@ -107,6 +115,7 @@ def test_statistics_from_the_dump_equal_the_store_answers_in_one_bucket_or_many(
     stats = statistics(built_release.dumps / "graph.nq", tmp_path / "scratch", bucket_bytes)
     assert stats.counts == {name: int(next(iter(store.query(query)))["n"].value)
                             for name, query in COUNT_QUERIES.items()}
+    assert stats.articles == [(row["article"], row["url"], row["published"].value) for row in store.query(ARTICLES_QUERY)]
     for kind, query in PARTITION_QUERIES.items():
         assert stats.partitions[kind] == sorted((row["key"].value, int(row["n"].value)) for row in store.query(query)
                                                 if isinstance(row["key"], NamedNode)), kind
