@@ -21,7 +21,7 @@ from kg import __version__
 from kg.jsonld import ContextBuilder, JsonLdContext
 from kg.mapping import Registry, load_article, load_corpus
 from kg.publish import (LAYOUT, GraphParts, Release, current_release, has_dump_parts, publish_release,
-                        write_dump_parts)
+                        write_dump_parts, write_whole)
 from kg.rdf import (CAMEO, DEFAULT_BASE, ENTITIES_GRAPH, ONTOLOGY_GRAPH, SKOS, Iris, article_quads, article_sources,
                     canonical, ontology_quads, registry_quads, registry_sources)
 from kg.seeds import SeedError, SeedProblem
@@ -256,11 +256,8 @@ def check_articles(batch: list[tuple[Path, Path]]) -> tuple[list[SeedProblem], l
         if not result.conforms:
             failed.append(result)
             continue
-        kinds = cached.with_suffix(".json")
-        kinds.with_suffix(".tmp").write_text(json.dumps(ContextBuilder().add(quads).kinds()), encoding="utf-8")
-        os.replace(kinds.with_suffix(".tmp"), kinds)
-        serialize(quads, str(cached.with_suffix(".tmp")), RdfFormat.N_QUADS)
-        os.replace(cached.with_suffix(".tmp"), cached)  # last: a graph in the cache has its kinds beside it
+        write_whole(cached.with_suffix(".json"), json.dumps(ContextBuilder().add(quads).kinds()).encode())
+        write_whole(cached, serialize(quads, format=RdfFormat.N_QUADS))  # last: a cached graph has its kinds beside it
     return problems, failed
 
 

@@ -120,18 +120,24 @@ def write_dump_parts(quads: list[Quad], stem: Path, context: JsonLdContext) -> N
             while data.startswith(b"@prefix "):  # declared once, in the dump's header
                 data = data[data.index(b"\n") + 1:]
         part = dump_part(stem, dump)
-        _write_whole(part, data)
-        _write_whole(part.with_name(part.name + ".gz"), gzip.compress(data, compresslevel=9, mtime=0))
+        write_whole(part, data)
+        write_whole(part.with_name(part.name + ".gz"), gzipped(data))
 
 
 def has_dump_parts(stem: Path) -> bool:
     return all(dump_part(stem, dump + suffix).is_file() for dump in DUMP_FORMATS for suffix in ("", ".gz"))
 
 
-def _write_whole(path: Path, data: bytes) -> None:
+def write_whole(path: Path, data: bytes) -> None:
+    """Write a file under a temporary name, then rename it: readers see it whole or not at all."""
     temporary = path.with_name(path.name + ".tmp")
     temporary.write_bytes(data)
     os.replace(temporary, path)
+
+
+def gzipped(data: bytes) -> bytes:
+    """One byte-reproducible gzip member: no file name and a zero timestamp in its header."""
+    return gzip.compress(data, compresslevel=9, mtime=0)
 
 
 def dump_frame(dump: str, context: JsonLdContext) -> tuple[bytes, bytes, bytes]:
@@ -157,7 +163,7 @@ def assemble_dumps(stems: list[Path], dumps: Path, context: JsonLdContext) -> in
             def add(data: bytes) -> None:
                 if data:
                     plain.write(data)
-                    packed.write(gzip.compress(data, compresslevel=9, mtime=0))
+                    packed.write(gzipped(data))
             add(header)
             for index, stem in enumerate(stems):
                 if index:
