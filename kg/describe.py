@@ -206,14 +206,12 @@ def _split(task: tuple[Path, int, int, Path, int]) -> tuple[Counter[bytes], dict
     for line in _lines(nquads, start, end):
         triple, graph, _ = line.rsplit(b" ", 2)
         graphs[graph] += 1
-        subject, _, rest = triple.partition(b" ")
-        obj = rest.partition(b" ")[2]
+        subject, predicate, obj = triple.split(b" ", 2)
         if obj.endswith(b">") and obj.startswith(b'"'):
             obj = DERIVED_INTEGER.sub(INTEGER_TYPE, obj)
-            triple = triple[:len(subject) + 1] + rest.partition(b" ")[0] + b" " + obj
+            triple = b" ".join((subject, predicate, obj))
         by_subject[zlib.crc32(subject) % buckets].write(triple + b"\n")
         by_object[zlib.crc32(obj) % buckets].write(obj + b"\n")
-        predicate = rest.partition(b" ")[0]
         if predicate in ARTICLE_FACTS and (predicate != RDF_TYPE_TERM or obj == NEWS_ARTICLE_TERM):
             facts.setdefault((graph, subject), {})[predicate] = obj
     for handle in by_subject + by_object:

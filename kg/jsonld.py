@@ -55,9 +55,7 @@ class ContextBuilder:
             predicate = statement.predicate.value
             if predicate == RDF_TYPE:
                 continue
-            kinds = self._objects.setdefault(predicate, set())
-            if len(kinds) < 2:  # two kinds already mean no coercion
-                kinds.add(_kind(statement.object))
+            self._note(predicate, _kind(statement.object))
         return self
 
     def kinds(self) -> dict[str, list[list[str]]]:
@@ -67,11 +65,14 @@ class ContextBuilder:
     def merge(self, kinds: dict[str, list[list[str]]]) -> ContextBuilder:
         """Add what another builder collected (its `kinds()`)."""
         for predicate, found in kinds.items():
-            known = self._objects.setdefault(predicate, set())
-            for kind in found:
-                if len(known) < 2:
-                    known.add((kind[0], kind[1]))
+            for key, value in found:
+                self._note(predicate, (key, value))
         return self
+
+    def _note(self, predicate: str, kind: tuple[str, str]) -> None:
+        kinds = self._objects.setdefault(predicate, set())
+        if len(kinds) < 2:  # two kinds already mean no coercion
+            kinds.add(kind)
 
     def build(self, base: str) -> JsonLdContext:
         prefixes = {**base_prefixes(base), **PREFIXES}
