@@ -17,7 +17,8 @@ import httpx
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED = REPO.parent / "shared"  # CI clones the repo with shared/ beside it
+# The public conformance suites and schemas: CI clones the repo with shared/ beside it; KG_SHARED points elsewhere.
+SHARED = Path(os.environ.get("KG_SHARED") or REPO.parent / "shared").resolve()
 STARTUP_SECONDS = 60
 
 
@@ -107,9 +108,14 @@ def kg_serve(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[...,
 def protocol_suite_dir() -> Path:
     """The W3C SPARQL 1.1 Protocol suite in ../shared (required: CI provides it, so fail if absent)."""
     suite = SHARED / "conformance" / "sparql11-protocol"
-    if not (suite / "manifest.ttl").is_file():
-        pytest.fail(f"the W3C protocol suite is missing: expected {suite}/manifest.ttl")
+    require_shared(suite / "manifest.ttl", "the W3C protocol suite")
     return suite
+
+
+def require_shared(path: Path, what: str) -> None:
+    """Fail (never skip) when a file of the shared conformance material is missing, saying where to put it."""
+    if not path.is_file():
+        pytest.fail(f"{what} not found: expected {path} (the shared/ folder beside the clone, or set KG_SHARED)")
 
 
 @pytest.fixture(scope="session")

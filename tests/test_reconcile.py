@@ -12,7 +12,7 @@ from jsonschema import Draft7Validator
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT7
 
-from conftest import SHARED
+from conftest import SHARED, require_shared
 
 SCHEMAS = SHARED / "reconciliation-schemas" / "0.2" / "schemas"
 ORIGIN = "http://127.0.0.1:3333"  # where OpenRefine runs: its browser calls us cross-origin
@@ -21,8 +21,7 @@ ORIGIN = "http://127.0.0.1:3333"  # where OpenRefine runs: its browser calls us 
 @pytest.fixture(scope="module")
 def schemas() -> dict[str, Draft7Validator]:
     """A validator per 0.2 schema, with every schema registered for $ref (as the spec's own test.sh does)."""
-    if not (SCHEMAS / "manifest.json").is_file():
-        pytest.fail(f"the reconciliation API schemas are missing: expected {SCHEMAS}/manifest.json")
+    require_shared(SCHEMAS / "manifest.json", "the reconciliation API schemas")
     documents = {path.stem: json.loads(path.read_text()) for path in sorted(SCHEMAS.glob("*.json"))}
     resources = []
     for name, document in documents.items():
