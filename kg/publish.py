@@ -27,7 +27,7 @@ from pyoxigraph import NamedNode, Quad, RdfFormat, Store, parse, serialize
 
 from kg.describe import DatasetInfo, describe_release, statistics
 from kg.jsonld import DOCUMENT_FOOTER, JsonLdContext, document_header, write_items
-from kg.rdf import PREFIXES, canonical, stable_blank_nodes
+from kg.rdf import PREFIXES, SHAPES_PREFIXES, canonical, stable_blank_nodes
 
 RELEASES = "releases"
 CURRENT = "current"
@@ -49,7 +49,6 @@ CONTEXT_FILE = "context.jsonld"
 DESCRIPTION_FILE = "void.ttl"
 VALIDATION_REPORT_FILE = "validation-report.ttl"
 SHAPES_FILE = "shapes.ttl"
-SHAPES_PREFIXES = {"sh": "http://www.w3.org/ns/shacl#", "dshapes": "https://w3id.org/diplomacy-kg/shapes#"}
 CHECKSUMS_FILE = "SHA256SUMS"
 
 @dataclass(frozen=True)

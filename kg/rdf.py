@@ -33,6 +33,8 @@ PREFIXES = {
     "wd": "http://www.wikidata.org/entity/",
     "wdt": "http://www.wikidata.org/prop/direct/",
 }
+# The SHACL shapes the graph is validated against (shapes/, published with each release).
+SHAPES_PREFIXES = {"sh": "http://www.w3.org/ns/shacl#", "dshapes": "https://w3id.org/diplomacy-kg/shapes#"}
 
 
 class Namespace:

@@ -23,13 +23,13 @@ from pyoxigraph import DefaultGraph, NamedNode, Quad, RdfFormat, Store, Triple, 
 from rdflib.collection import Collection
 from rdflib.namespace import DCTERMS, RDF, RDFS, SH, SKOS
 
-from kg.rdf import PREFIXES, stable_blank_nodes
+from kg.rdf import PREFIXES, SHAPES_PREFIXES, stable_blank_nodes
 from kg.shacl_core import CoreResult, CoreValidator
 from kg.sparql_constraints import (SparqlConstraint, SparqlResult, UnsupportedShape, evaluate,
                                    split_sparql_constraints, to_rdflib_term)
 
-SHAPES_IRI = rdflib.URIRef("https://w3id.org/diplomacy-kg/shapes")
-SHAPES_NAMESPACE = "https://w3id.org/diplomacy-kg/shapes#"
+SHAPES_NAMESPACE = SHAPES_PREFIXES["dshapes"]
+SHAPES_IRI = rdflib.URIRef(SHAPES_NAMESPACE.rstrip("#"))
 NIF_ANCHOR = rdflib.URIRef(PREFIXES["nif"] + "anchorOf")
 NEWS_ARTICLE = NamedNode(PREFIXES["schema"] + "NewsArticle")
 SUBCLASS_OF = NamedNode(str(RDFS.subClassOf))

@@ -16,8 +16,7 @@ from pyoxigraph import RdfFormat, parse
 from rdflib.collection import Collection
 
 from kg.jsonld import compact_iri
-from kg.publish import SHAPES_PREFIXES
-from kg.rdf import PREFIXES
+from kg.rdf import PREFIXES, SHAPES_PREFIXES
 from kg.server.conneg import HTML
 from kg.server.pages import Value
 from kg.server.resources import SUFFIX_OF, alternates, negotiate, not_found, render_rdf

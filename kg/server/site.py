@@ -17,8 +17,8 @@ from pyoxigraph import Literal, NamedNode, RdfFormat, parse
 
 from kg.describe import SD, VOID
 from kg.jsonld import JsonLdContext, load_context
-from kg.publish import CONTEXT_FILE, DESCRIPTION_FILE, SHAPES_FILE, SHAPES_PREFIXES
-from kg.rdf import PREFIXES
+from kg.publish import CONTEXT_FILE, DESCRIPTION_FILE, SHAPES_FILE
+from kg.rdf import PREFIXES, SHAPES_PREFIXES
 
 ONTOLOGY_IRI = PREFIXES["dipl"].rstrip("#")
 SHAPES_IRI = SHAPES_PREFIXES["dshapes"].rstrip("#")
