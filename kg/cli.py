@@ -106,10 +106,11 @@ def run_export_quickstatements(args: argparse.Namespace) -> int:
 
 def run_publish(args: argparse.Namespace) -> int:
     from kg.build import ValidationFailed, default_project, ensure_release
-    from kg.remote_store import RemoteStoreError, publish_to_store
+    from kg.remote_store import RemoteStoreError, check_store_url, publish_to_store
     from kg.seeds import SeedError
 
     try:
+        check_store_url(args.to, "--to")  # before building: a URL with credentials is refused outright
         release = ensure_release(args.build_dir.resolve(), default_project(), args.base)
         uploads = publish_to_store(release.dumps / "graph.nq", args.to)
     except (SeedError, ValidationFailed) as error:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from itertools import groupby
 from pathlib import Path
 from typing import Iterator
+from urllib.parse import urlsplit
 
 import httpx
 from pyoxigraph import RdfFormat, parse, serialize
@@ -28,6 +29,16 @@ class RemoteStoreError(Exception):
 class GraphUpload:
     graph: str
     triples: int
+
+
+def check_store_url(url: str, option: str) -> None:
+    """RemoteStoreError unless `url` is an http(s) URL with no credentials in it (`ps` would show them)."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise RemoteStoreError(f"{option} needs an http(s) URL, not {url!r}")
+    if parts.username or parts.password:
+        raise RemoteStoreError(f"{option}: put credentials in KG_STORE_USER and KG_STORE_PASSWORD "
+                               "(or KG_STORE_TOKEN), not in the URL")
 
 
 def credentials_from_environment() -> httpx.Auth | dict[str, str] | None:

@@ -89,7 +89,7 @@ def test_an_unreachable_store_is_a_clear_error(built_release):
 
 
 def test_credentials_come_from_the_environment(built_release):
-    """A store that demands basic auth gets it from KG_STORE_USER/KG_STORE_PASSWORD; no flag carries it."""
+    """A store that demands basic auth gets it from KG_STORE_USER/KG_STORE_PASSWORD; neither a flag nor the URL carries it."""
     seen: list[str | None] = []
 
     class Handler(BaseHTTPRequestHandler):
@@ -108,6 +108,10 @@ def test_credentials_come_from_the_environment(built_release):
         url = f"http://127.0.0.1:{server.server_port}/store"
         denied = run_kg("publish", "--to", url, "--build-dir", built_release.path.parent.parent)
         assert denied.returncode == 1 and "answered 401" in denied.stderr
+        in_url = run_kg("publish", "--to", url.replace("http://", "http://curator:s3cret@"),
+                        "--build-dir", built_release.path.parent.parent)
+        assert in_url.returncode == 1 and "KG_STORE_USER" in in_url.stderr, in_url.stderr
+        assert len(seen) == 1  # refused before anything was sent
         allowed = run_kg("publish", "--to", url, "--build-dir", built_release.path.parent.parent,
                          env={"KG_STORE_USER": "curator", "KG_STORE_PASSWORD": "s3cret"})
         assert allowed.returncode == 0, allowed.stderr

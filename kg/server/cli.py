@@ -6,7 +6,6 @@ import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from urllib.parse import urlsplit
 
 from kg.server.settings import ServerSettings
 from kg.store import StoreLoadError, load_data_store
@@ -47,6 +46,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     """Load or locate the store, bind the socket, and supervise the worker processes."""
     from kg.remote_query import RemoteStoreUnavailable
+    from kg.remote_store import RemoteStoreError
     from kg.server.named_queries import NamedQueryError, load_named_queries
     from kg.server.supervisor import Supervisor, bind_listener
 
@@ -59,7 +59,7 @@ def run(args: argparse.Namespace) -> int:
             _check_store(args.store, args.timeout)
         else:
             store_path = load_data_store(args.data, args.cache_dir) if args.data else _release_store(args.build_dir)
-    except (StoreLoadError, ReleaseUnavailable, RemoteStoreUnavailable) as error:
+    except (StoreLoadError, ReleaseUnavailable, RemoteStoreUnavailable, RemoteStoreError) as error:
         print(f"kg serve: {error}", file=sys.stderr)
         return 1
     settings = ServerSettings(
@@ -97,16 +97,12 @@ def _queries_folder(given: Path | None) -> Path:
 
 
 def _check_store(url: str, timeout: float) -> None:
-    """RemoteStoreUnavailable unless `url` is a usable store: no credentials in it (`ps` would show
-    them), reachable, and with the union of its named graphs as default graph."""
-    from kg.remote_query import RemoteStoreUnavailable, check_union_default_graph
+    """RemoteStoreError or RemoteStoreUnavailable unless `url` is a usable store: no credentials in it,
+    reachable, and with the union of its named graphs as default graph."""
+    from kg.remote_query import check_union_default_graph
+    from kg.remote_store import check_store_url
 
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise RemoteStoreUnavailable(f"--store needs an http(s) URL, not {url!r}")
-    if parts.username or parts.password:
-        raise RemoteStoreUnavailable("--store: put credentials in KG_STORE_USER and KG_STORE_PASSWORD "
-                                     "(or KG_STORE_TOKEN), not in the URL")
+    check_store_url(url, "--store")
     check_union_default_graph(url, timeout)
 
 
