@@ -9,6 +9,7 @@ import hashlib
 import json
 import os
 import time
+from collections import Counter
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import partial
@@ -20,7 +21,7 @@ from pyoxigraph import Quad, RdfFormat, Triple, parse, serialize
 from kg import __version__
 from kg.jsonld import ContextBuilder, JsonLdContext
 from kg.mapping import Registry, load_article, load_corpus
-from kg.publish import (LAYOUT, GraphParts, Release, current_release, has_dump_parts, publish_release,
+from kg.publish import (DUMP_FORMATS, LAYOUT, GraphParts, Release, current_release, has_dump_parts, publish_release,
                         write_dump_parts, write_whole)
 from kg.rdf import (CAMEO, DEFAULT_BASE, ENTITIES_GRAPH, ONTOLOGY_GRAPH, SKOS, Iris, article_quads, article_sources,
                     canonical, ontology_quads, registry_quads, registry_sources)
@@ -29,6 +30,7 @@ from kg.validate import Gate, ValidationResult, Violation, conforming_result, lo
 from kg.workers import in_workers
 
 INPUT_FOLDERS = ("ontology", "seeds", "shapes")
+FORMAT_TIMING = "parts of "  # + a dump's name: the timing of that format's parts, in worker seconds summed
 
 
 class ValidationFailed(Exception):
@@ -142,7 +144,8 @@ def build(project: Project, build_dir: Path, iris: Iris, timings: dict[str, floa
 
     Articles are mapped, validated and written in batches, in one worker process per CPU, so memory
     does not grow with the corpus; unchanged articles come from the cache, and the release reuses
-    what it can of the previous one. `timings` receives seconds per stage.
+    what it can of the previous one. `timings` receives seconds per stage, and under
+    FORMAT_TIMING + dump name the worker seconds spent writing that format's parts.
     """
     with build_lock(build_dir):
         return _build(project, build_dir, iris, timings if timings is not None else {})
@@ -188,9 +191,12 @@ def _build(project: Project, build_dir: Path, iris: Iris, timings: dict[str, flo
     context_key = hashlib.sha256(json.dumps(context.document()).encode()).hexdigest()[:12]
     stems = [cache.parts_stem(graph, context_key) for graph in graphs]
     todo = [(graph, stem) for graph, stem in zip(graphs, stems) if not has_dump_parts(stem)]
-    list(in_workers(partial(write_parts, context), batches(todo)))
+    format_seconds: Counter[str] = Counter()
+    for batch_seconds in in_workers(partial(write_parts, context), batches(todo)):
+        format_seconds.update(batch_seconds)
     cache.prune()
     timings["dump parts"] = time.perf_counter() - began
+    timings.update({f"{FORMAT_TIMING}{dump}": format_seconds[dump] for dump in DUMP_FORMATS})
 
     articles = [folder.name for folder in folders]
     names = [iris.article_graph(article).value for article in articles]
@@ -261,10 +267,12 @@ def check_articles(batch: list[tuple[Path, Path]]) -> tuple[list[SeedProblem], l
     return problems, failed
 
 
-def write_parts(context: JsonLdContext, batch: list[tuple[Path, Path]]) -> None:
-    """Write the dump parts of cached graphs (graph file, parts stem)."""
+def write_parts(context: JsonLdContext, batch: list[tuple[Path, Path]]) -> Counter[str]:
+    """Write the dump parts of cached graphs (graph file, parts stem); the seconds spent per dump format."""
+    seconds: Counter[str] = Counter()
     for graph, stem in batch:
-        write_dump_parts(list(parse(path=str(graph), format=RdfFormat.N_QUADS)), stem, context)
+        seconds.update(write_dump_parts(list(parse(path=str(graph), format=RdfFormat.N_QUADS)), stem, context))
+    return seconds
 
 
 def ensure_release(build_dir: Path, project: Project, base: str | None = None) -> Release:

@@ -101,14 +101,17 @@ def dump_part(stem: Path, dump: str) -> Path:
     return stem.with_name(f"{stem.name}.{dump.split('.', 1)[1]}")
 
 
-def write_dump_parts(quads: list[Quad], stem: Path, context: JsonLdContext) -> None:
-    """One graph's part of every dump format, plain and gzip, each file written whole or not at all.
+def write_dump_parts(quads: list[Quad], stem: Path, context: JsonLdContext) -> dict[str, float]:
+    """One graph's part of every dump format, plain and gzip, each file written whole or not at all;
+    returns the seconds each format took (serializing, compressing, writing), for `kg build --timings`.
 
     A dump is a header, its graphs' parts and a footer, concatenated (`assemble_dumps`). A gzip file
     may hold several members, so the .gz dumps are concatenations too: a changed article rewrites
     its own parts only, never the whole corpus.
     """
+    seconds = {}
     for dump, rdf_format in DUMP_FORMATS.items():
+        began = time.perf_counter()
         if rdf_format == RdfFormat.JSON_LD:
             text = io.StringIO()
             write_items(quads, context, text)
@@ -121,6 +124,8 @@ def write_dump_parts(quads: list[Quad], stem: Path, context: JsonLdContext) -> N
         part = dump_part(stem, dump)
         write_whole(part, data)
         write_whole(part.with_name(part.name + ".gz"), gzipped(data))
+        seconds[dump] = time.perf_counter() - began
+    return seconds
 
 
 def has_dump_parts(stem: Path) -> bool:

@@ -3,12 +3,16 @@ only one replaced in the store, and the release is identical to a build from scr
 while a build runs serves the last release."""
 from __future__ import annotations
 
+import json
+import re
 import sys
 from pathlib import Path
 
 import pytest
 
 from conftest import REPO, run_kg
+from kg.build import FORMAT_TIMING
+from kg.publish import DUMP_FORMATS
 
 sys.path.insert(0, str(REPO / "benchmarks"))
 from corpus import generate_corpus  # noqa: E402
@@ -40,7 +44,11 @@ def store_quads(release: Path) -> set:
 def test_one_changed_article_is_rebuilt_alone_and_the_release_matches_a_full_build(project, tmp_path):
     env = {"KG_PROJECT": str(project)}
     build_dir = tmp_path / "incremental"
-    assert run_kg("build", "--build-dir", build_dir, env=env).returncode == 0
+    full_build = run_kg("build", "--build-dir", build_dir, "--timings", env=env)
+    assert full_build.returncode == 0, full_build.stderr
+    timings = json.loads(re.search(r"^timings: (.*)$", full_build.stdout, re.M).group(1))
+    assert {f"{FORMAT_TIMING}{dump}" for dump in DUMP_FORMATS} <= timings.keys()
+    assert all(timings[f"{FORMAT_TIMING}{dump}"] > 0 for dump in DUMP_FORMATS), timings
     before = cache_files(build_dir)
     assert len(before) == ARTICLES * FILES_PER_ARTICLE
     first = (build_dir / "current").resolve()
