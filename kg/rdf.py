@@ -35,6 +35,10 @@ PREFIXES = {
 }
 # The SHACL shapes the graph is validated against (shapes/, published with each release).
 SHAPES_PREFIXES = {"sh": "http://www.w3.org/ns/shacl#", "dshapes": "https://w3id.org/diplomacy-kg/shapes#"}
+# The RDF files the tools read (`kg validate`, `kg serve --data`), by extension.
+RDF_FILE_FORMATS = {".ttl": RdfFormat.TURTLE, ".nt": RdfFormat.N_TRIPLES, ".nq": RdfFormat.N_QUADS,
+                    ".trig": RdfFormat.TRIG, ".jsonld": RdfFormat.JSON_LD, ".json": RdfFormat.JSON_LD,
+                    ".rdf": RdfFormat.RDF_XML, ".owl": RdfFormat.RDF_XML, ".xml": RdfFormat.RDF_XML}
 
 
 class Namespace:

@@ -13,8 +13,7 @@ from pathlib import Path
 
 from pyoxigraph import RdfFormat, Store
 
-# Extensions pyoxigraph does not know by itself; the others come from RdfFormat.from_extension.
-_EXTRA_EXTENSIONS = {"owl": RdfFormat.RDF_XML, "json": RdfFormat.JSON_LD}
+from kg.rdf import RDF_FILE_FORMATS
 _STORE_LAYOUT_VERSION = b"kg-store-1"
 
 
@@ -30,13 +29,10 @@ def default_cache_dir() -> Path:
 
 def rdf_format_for(path: Path) -> RdfFormat:
     """The RDF syntax of a file, from its extension; StoreLoadError when unknown."""
-    extension = path.suffix.lstrip(".").lower()
-    rdf_format = RdfFormat.from_extension(extension) or _EXTRA_EXTENSIONS.get(extension)
+    rdf_format = RDF_FILE_FORMATS.get(path.suffix.lower())
     if rdf_format is None:
-        raise StoreLoadError(
-            f"{path}: unknown RDF file extension {path.suffix!r} "
-            "(use .ttl, .nt, .nq, .trig, .jsonld, .rdf or .owl)"
-        )
+        raise StoreLoadError(f"{path}: unknown RDF file extension {path.suffix or '(none)'!r} "
+                             f"(known: {', '.join(sorted(RDF_FILE_FORMATS))})")
     return rdf_format
 
 

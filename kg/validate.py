@@ -23,7 +23,7 @@ from pyoxigraph import DefaultGraph, NamedNode, Quad, RdfFormat, Store, Triple, 
 from rdflib.collection import Collection
 from rdflib.namespace import DCTERMS, RDF, RDFS, SH, SKOS
 
-from kg.rdf import PREFIXES, SHAPES_PREFIXES, stable_blank_nodes
+from kg.rdf import PREFIXES, RDF_FILE_FORMATS, SHAPES_PREFIXES, stable_blank_nodes
 from kg.shacl_core import CoreResult, CoreValidator
 from kg.sparql_constraints import (SparqlConstraint, SparqlResult, UnsupportedShape, evaluate,
                                    split_sparql_constraints, to_rdflib_term)
@@ -392,11 +392,6 @@ class UnreadableGraph(Exception):
     """A graph file that does not exist or does not parse; the message says which and where."""
 
 
-GRAPH_FORMATS = {".ttl": RdfFormat.TURTLE, ".nt": RdfFormat.N_TRIPLES, ".nq": RdfFormat.N_QUADS,
-                 ".trig": RdfFormat.TRIG, ".jsonld": RdfFormat.JSON_LD, ".json": RdfFormat.JSON_LD,
-                 ".rdf": RdfFormat.RDF_XML, ".owl": RdfFormat.RDF_XML, ".xml": RdfFormat.RDF_XML}
-
-
 def read_graph_files(paths: Iterable[Path]) -> Iterator[Quad]:
     """The quads of graph files (format from the extension, `.gz` allowed), named graphs kept.
 
@@ -406,10 +401,10 @@ def read_graph_files(paths: Iterable[Path]) -> Iterator[Quad]:
     for path in paths:
         compressed = path.suffix.lower() == ".gz"
         suffix = Path(path.stem).suffix.lower() if compressed else path.suffix.lower()
-        rdf_format = GRAPH_FORMATS.get(suffix)
+        rdf_format = RDF_FILE_FORMATS.get(suffix)
         if rdf_format is None:
             raise UnreadableGraph(f"{path}: unknown graph format {suffix or '(no extension)'!r} "
-                                  f"(known: {', '.join(sorted(GRAPH_FORMATS))}, optionally .gz)")
+                                  f"(known: {', '.join(sorted(RDF_FILE_FORMATS))}, optionally .gz)")
         try:
             data = path.read_bytes()
             if compressed:

@@ -172,6 +172,12 @@ def test_bad_data_files_fail_with_a_located_message_and_no_traceback(tmp_path: P
     assert run.returncode == 1
     assert f"{bad}:3:11: . is not a valid RDF object" in run.stderr
     assert "Traceback" not in run.stderr
+    unknown = tmp_path / "notes.txt"
+    unknown.write_text("<http://example.org/a> <http://example.org/b> <http://example.org/c> .\n")
+    run = subprocess.run([sys.executable, "-m", "kg.cli", "serve", "--data", str(unknown), "--port", "0",
+                          "--cache-dir", str(tmp_path / "cache")], capture_output=True, text=True, timeout=60)
+    assert run.returncode == 1 and f"{unknown}: unknown RDF file extension '.txt'" in run.stderr, run.stderr
+    assert ".nq" in run.stderr and "Traceback" not in run.stderr
 
 
 @pytest.mark.parametrize(("query", "bounded"), [
