@@ -280,7 +280,11 @@ def shared_parts(shared: list[list[Quad]], folder: Path, context: JsonLdContext)
 
 def load_store(path: Path, graphs: list[GraphParts], previous: Release | None) -> None:
     """Write the release's store: a copy of the previous release's with only the changed graphs replaced, when
-    few changed; otherwise loaded afresh, a bounded slice of the corpus per bulk load so memory stays flat."""
+    few changed; otherwise loaded afresh, a bounded slice of the corpus per bulk load so memory stays flat.
+
+    Either way the store is compacted last. Replaced graphs otherwise stay in table files of their own
+    over the copied ones, and every index scan merges both: queries ran 10–25% slower on such a store.
+    """
     known = previous.graph_keys if previous is not None else {}
     changed = [graph for graph in graphs if known.get(graph.name) != graph.key]
     gone = known.keys() - {graph.name for graph in graphs}
@@ -292,14 +296,14 @@ def load_store(path: Path, graphs: list[GraphParts], previous: Release | None) -
         for graph in changed:
             store.load(path=str(dump_part(graph.stem, UNION_NQUADS)), format=RdfFormat.N_QUADS)
         store.flush()
-        return
-    store = Store(str(path))
-    batch = bytearray()
-    for graph in graphs:
-        batch += dump_part(graph.stem, UNION_NQUADS).read_bytes()
-        if len(batch) >= BULK_LOAD_BYTES or graph is graphs[-1]:
-            store.bulk_load(bytes(batch), format=RdfFormat.N_QUADS)
-            batch.clear()
+    else:
+        store = Store(str(path))
+        batch = bytearray()
+        for graph in graphs:
+            batch += dump_part(graph.stem, UNION_NQUADS).read_bytes()
+            if len(batch) >= BULK_LOAD_BYTES or graph is graphs[-1]:
+                store.bulk_load(bytes(batch), format=RdfFormat.N_QUADS)
+                batch.clear()
     store.optimize()
 
 
