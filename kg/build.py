@@ -9,7 +9,7 @@ import hashlib
 import json
 import os
 import time
-from collections import Counter
+from collections import Counter, defaultdict
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import partial
@@ -65,14 +65,17 @@ def default_project() -> Project:
     return Project(Path(os.environ.get("KG_PROJECT", ".")).resolve())
 
 
-def input_fingerprint(project: Project, iris: Iris) -> str:
+def input_digests(project: Project) -> dict[Path, bytes]:
+    """The SHA-256 of every input file (ontology, seeds, shapes), by path in path order: a build reads each once."""
+    return {path: hashlib.sha256(path.read_bytes()).digest()
+            for folder in INPUT_FOLDERS for path in sorted((project.root / folder).rglob("*")) if path.is_file()}
+
+
+def input_fingerprint(project: Project, iris: Iris, digests: dict[Path, bytes]) -> str:
     """A hash of everything a release depends on: input files, base IRI, code version and release layout."""
     digest = hashlib.sha256(f"{__version__}\n{LAYOUT}\n{iris.base}\n".encode())
-    for folder in INPUT_FOLDERS:
-        for path in sorted((project.root / folder).rglob("*")):
-            if path.is_file():
-                digest.update(path.relative_to(project.root).as_posix().encode() + b"\0")
-                digest.update(path.read_bytes() + b"\0")
+    for path, file_digest in digests.items():
+        digest.update(path.relative_to(project.root).as_posix().encode() + b"\0" + file_digest)
     return digest.hexdigest()[:20]
 
 
@@ -91,7 +94,8 @@ class ArticleCache:
     (`.json`, for the JSON-LD context); its dump parts are keyed by the graph and the JSON-LD context.
     """
 
-    def __init__(self, build_dir: Path, project: Project, iris: Iris):
+    def __init__(self, build_dir: Path, project: Project, iris: Iris, digests: dict[Path, bytes]):
+        """`digests`: the input files' (`input_digests`)."""
         self.folder = build_dir / "cache" / "articles"
         self.parts = build_dir / "cache" / "parts"
         self.folder.mkdir(parents=True, exist_ok=True)
@@ -99,16 +103,18 @@ class ArticleCache:
         digest = hashlib.sha256(f"{__version__}\n{iris.base}\n".encode())
         for path in [project.seeds / "entities.yaml", *sorted(project.ontology.glob("*.ttl")),
                      *sorted(project.shapes.glob("*.ttl"))]:
-            digest.update(path.read_bytes() + b"\0")
+            digest.update(digests[path])
         self.shared_key = digest.hexdigest()
+        self.files: dict[Path, list[tuple[str, bytes]]] = defaultdict(list)  # folder → (file name, digest)
+        for path, file_digest in digests.items():
+            self.files[path.parent].append((path.name, file_digest))
         self.used: set[str] = set()
         self.used_parts: set[str] = set()
 
     def path(self, folder: Path) -> Path:
         digest = hashlib.sha256(self.shared_key.encode())
-        for file in sorted(folder.iterdir()):
-            if file.is_file():
-                digest.update(file.name.encode() + b"\0" + file.read_bytes() + b"\0")
+        for name, file_digest in self.files[folder]:
+            digest.update(name.encode() + b"\0" + file_digest)
         path = self.folder / f"{folder.name}.{digest.hexdigest()[:20]}.nq"
         self.used.add(path.stem)
         return path
@@ -152,7 +158,8 @@ def build(project: Project, build_dir: Path, iris: Iris, timings: dict[str, floa
 
 
 def _build(project: Project, build_dir: Path, iris: Iris, timings: dict[str, float]) -> Release:
-    fingerprint = input_fingerprint(project, iris)
+    digests = input_digests(project)
+    fingerprint = input_fingerprint(project, iris, digests)
     existing = current_release(build_dir)
     if existing is not None and existing.id == fingerprint:
         return existing
@@ -161,7 +168,7 @@ def _build(project: Project, build_dir: Path, iris: Iris, timings: dict[str, flo
     registry, folders = load_corpus(project.seeds, project.root)
     ontology = ontology_quads(project.ontology, iris)
     entities = registry_quads(registry, iris)
-    cache = ArticleCache(build_dir, project, iris)
+    cache = ArticleCache(build_dir, project, iris, digests)
     graphs = [cache.path(folder) for folder in folders]
     global _ARTICLES
     # The gate: the shared graphs once, then each article with the shared triples it refers to.
