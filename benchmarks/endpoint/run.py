@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Throughput of `kg serve` vs `oxigraph serve-read-only` vs rdflib-endpoint, side by side in one run.
+"""Throughput (and server CPU per request) of `kg serve` vs `oxigraph serve-read-only` vs rdflib-endpoint, side
+by side in one run.
 
 Same data (the release of a synthetic corpus, benchmarks/corpus.py, built by `kg build`), same queries
 (benchmarks/workload.py), same load generator (wrk, one thread, on the same machine as the servers),
@@ -87,24 +88,38 @@ def stop(server: Server) -> None:
             server.process.wait()
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds used so far by a process and its child processes (Linux /proc)."""
+    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    ticks = 0
+    for process in [pid, *map(int, children)]:
+        fields = Path(f"/proc/{process}/stat").read_text().rsplit(")", 1)[1].split()
+        ticks += int(fields[11]) + int(fields[12])  # utime, stime
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
 def wrk(server: Server, queries: list[tuple[str, str]], clients: int, seconds: int, script: Path) -> dict:
-    """Run wrk rotating through `queries`; requests/s and error counts."""
+    """Run wrk rotating through `queries`; requests/s, error counts and the server's CPU ms per request."""
     entries = ",\n".join(f'  {{"{server.path}?query={quote(q, safe="")}", "{accept}"}}' for q, accept in queries)
     script.write_text(
         "local requests = {\n" + entries + "\n}\nlocal i = 0\n"
         "request = function()\n  i = i % #requests + 1\n"
         '  return wrk.format("GET", requests[i][1], {["Accept"] = requests[i][2]})\nend\n'
     )
+    cpu_before = cpu_seconds(server.process.pid)
     run = subprocess.run(
         ["wrk", "-t1", f"-c{clients}", f"-d{seconds}s", "--timeout", "10s", "-s", str(script),
          f"http://127.0.0.1:{server.port}"],
         capture_output=True, text=True, timeout=seconds + 60,
     )
+    cpu = cpu_seconds(server.process.pid) - cpu_before
     out = run.stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    requests = int(re.search(r"(\d+) requests in", out).group(1))
     non_2xx = int(m.group(1)) if (m := re.search(r"Non-2xx or 3xx responses: (\d+)", out)) else 0
     errors = sum(int(n) for n in re.findall(r"(?:connect|read|write|timeout) (\d+)", out))
-    return {"rps": rps, "non_2xx": non_2xx, "errors": errors}
+    return {"rps": rps, "non_2xx": non_2xx, "errors": errors,
+            "cpu_ms_per_request": cpu / requests * 1000 if requests else None}
 
 
 def main() -> int:
@@ -176,10 +191,13 @@ def median(values: list[float]) -> float:
 def report(results: dict, triples: int, loads: list[float], args: argparse.Namespace) -> str:
     """The Markdown report: per cell the median req/s of each server, its min–max, and ratios of medians."""
     kg, ox, rl = (results[name] for name in ("kg serve", "oxigraph serve-read-only", "rdflib-endpoint"))
-    rows = []
+    rows, cpu_rows = [], []
     for workload in ("lookup", "mix"):
         for clients in CONCURRENCY:
             key = (workload, clients)
+            cpu = [median([run["cpu_ms_per_request"] for run in server.get(key, [])]) for server in (kg, ox, rl)]
+            cpu_rows.append(f"| {workload} | {clients} | {' | '.join(f'{ms:.2f}' for ms in cpu)} | "
+                            f"{cpu[1] / cpu[0]:.2f}× |")
             cells = []
             medians = []
             for server in (kg, ox, rl):
@@ -216,6 +234,14 @@ The machine is shared and noisy: 1-minute load average at the start of the cells
 | workload | clients | kg serve req/s | oxigraph serve req/s | rdflib-endpoint req/s | kg / oxigraph | kg / rdflib-endpoint |
 |---|---|---|---|---|---|---|
 {chr(10).join(rows)}
+
+Server CPU per request, in ms (median over the rounds): the user and system time of the server's processes
+during the cell, divided by the requests it answered. It weighs less on how busy the rest of the machine
+was than req/s does; the last column is how much CPU oxigraph spent for each ms kg serve spent.
+
+| workload | clients | kg serve | oxigraph serve | rdflib-endpoint | oxigraph / kg |
+|---|---|---|---|---|---|
+{chr(10).join(cpu_rows)}
 """
 
 
