@@ -89,12 +89,16 @@ def stop(server: Server) -> None:
 
 
 def cpu_seconds(pid: int) -> float:
-    """User + system CPU seconds used so far by a process and its child processes (Linux /proc)."""
-    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
-    ticks = 0
-    for process in [pid, *map(int, children)]:
-        fields = Path(f"/proc/{process}/stat").read_text().rsplit(")", 1)[1].split()
-        ticks += int(fields[11]) + int(fields[12])  # utime, stime
+    """User + system CPU seconds used so far by a process and its child processes, the live ones and those it
+    has reaped (a recycled kg serve worker), from Linux /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    ticks = sum(int(field) for field in fields[11:15])  # utime, stime, and its reaped children's cutime, cstime
+    for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split():
+        try:
+            fields = Path(f"/proc/{child}/stat").read_text().rsplit(")", 1)[1].split()
+        except FileNotFoundError:  # it has just exited: its time shows in the parent's once reaped
+            continue
+        ticks += int(fields[11]) + int(fields[12])
     return ticks / os.sysconf("SC_CLK_TCK")
 
 

@@ -7,7 +7,8 @@ For each size (number of synthetic articles from benchmarks/corpus.py, the real 
   rebuilt (the incremental path);
 - query latency p50/p99 of a mix modelled on the named queries, in-process on the release store
   (pyoxigraph: the engine's own limit);
-- HTTP throughput at 1, 8 and 32 clients of `kg serve` (serving the release), `oxigraph serve-read-only` (the native
+- HTTP throughput, and each server's CPU per request, at 1, 8 and 32 clients, on the mix and on
+  single-entity lookups, of `kg serve` (serving the release), `oxigraph serve-read-only` (the native
   server) and rdflib-endpoint (the Python peer; skipped above --rdflib-max triples, where it takes
   minutes to load), same data, same queries, servers taking turns.
 
@@ -35,7 +36,7 @@ REPO = Path(__file__).resolve().parents[2]
 sys.path[:0] = [str(REPO / "benchmarks"), str(REPO / "benchmarks" / "endpoint")]
 from corpus import generate_corpus  # noqa: E402
 from run import Server, start, stop, wrk  # noqa: E402  (benchmarks/endpoint/run.py)
-from workload import MIX, P  # noqa: E402
+from workload import LOOKUPS, MIX, P  # noqa: E402
 
 from kg.build import FORMAT_TIMING  # noqa: E402
 
@@ -100,13 +101,15 @@ def throughput(nquads: Path, size_dir: Path, seconds: int, with_rdflib: bool) ->
     if with_rdflib:
         servers.append(Server("rdflib-endpoint", [str(BIN / "rdflib-endpoint"), "serve", str(nquads), "--host",
                                                   "127.0.0.1", "--port", "{port}"], "/"))
-    queries = [(P + query, accept) for query, accept in MIX.values()]
-    results: dict[str, dict[int, dict]] = {}
+    workloads = {"mix": [(P + query, accept) for query, accept in MIX.values()],
+                 "lookup": [(P + query, accept) for query, accept in LOOKUPS.values()]}
+    results: dict[str, dict[str, dict[int, dict]]] = {}
     for server in servers:
         try:
             start(server, size_dir)
-            results[server.name] = {clients: wrk(server, queries, clients, seconds, size_dir / "mix.lua")
-                                    for clients in (1, 8, 32)}
+            results[server.name] = {workload: {clients: wrk(server, queries, clients, seconds, size_dir / "requests.lua")
+                                               for clients in (1, 8, 32)}
+                                    for workload, queries in workloads.items()}
             print(server.name, results[server.name], flush=True)
         finally:
             stop(server)
@@ -199,17 +202,23 @@ synthetic articles from `benchmarks/corpus.py` (seed 7) in the real seed format.
     for name in MIX:
         lines.append(f"| {name} | " + " | ".join(f"{r['latency_full_build'][name][0]:.2f} → {r['latency'][name][0]:.2f}"
                                                 for r in rows) + " |")
-    lines += ["", "## HTTP throughput on the mix (req/s), and ratios", "",
-              "| articles | clients | kg serve | oxigraph serve | rdflib-endpoint | kg / oxigraph | kg / rdflib |",
-              "|---|---|---|---|---|---|---|"]
+    lines += ["", "## HTTP throughput (req/s), ratios, and each server's CPU ms per request", "",
+              "`mix` rotates over the queries above, `lookup` over 100 single-entity lookups. CPU: user and system time",
+              "of the server's processes during the run, divided by the requests answered.", "",
+              "| articles | workload | clients | kg serve | oxigraph serve | rdflib-endpoint | kg / oxigraph | kg / rdflib "
+              "| CPU ms/request: kg, oxigraph |",
+              "|---|---|---|---|---|---|---|---|---|"]
     for row in rows:
         t = row["throughput"]
-        for clients in (1, 8, 32):
-            kg, ox = t["kg serve"][clients]["rps"], t["oxigraph serve-read-only"][clients]["rps"]
-            rl = t.get("rdflib-endpoint", {}).get(clients, {}).get("rps")
-            lines.append(f"| {row['articles']:,} | {clients} | {kg:,.1f} | {ox:,.1f} | "
-                         f"{f'{rl:,.1f}' if rl is not None else 'not run'} | {kg / ox:.2f}× | "
-                         f"{f'{kg / rl:.1f}×' if rl else '–'} |")
+        for workload in ("mix", "lookup"):
+            for clients in (1, 8, 32):
+                kg, ox = t["kg serve"][workload][clients], t["oxigraph serve-read-only"][workload][clients]
+                rl = t.get("rdflib-endpoint", {}).get(workload, {}).get(clients, {}).get("rps")
+                rdflib = f"{rl:,.1f}" if rl is not None else "not run"
+                over_rdflib = f"{kg['rps'] / rl:.1f}×" if rl else "–"
+                lines.append(f"| {row['articles']:,} | {workload} | {clients} | {kg['rps']:,.1f} | {ox['rps']:,.1f} | "
+                             f"{rdflib} | {kg['rps'] / ox['rps']:.2f}× | {over_rdflib} | "
+                             f"{kg['cpu_ms_per_request']:.2f}, {ox['cpu_ms_per_request']:.2f} |")
     return "\n".join(lines) + "\n"
 
 
