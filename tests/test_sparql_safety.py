@@ -1,8 +1,6 @@
 """Safe by default: read-only, no outbound requests, time limits that hold, open CORS without credentials."""
 from __future__ import annotations
 
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -12,6 +10,8 @@ from pathlib import Path
 
 import httpx
 import pytest
+
+from conftest import run_kg
 
 # Ten VALUES blocks of ten values: 10^10 rows to count, whatever the data. Never finishes in a test.
 RUNAWAY = "SELECT (COUNT(*) AS ?n) { " + " ".join(
@@ -167,15 +167,13 @@ def test_cors_is_open_for_reads_and_never_with_credentials(protocol_server) -> N
 def test_bad_data_files_fail_with_a_located_message_and_no_traceback(tmp_path: Path) -> None:
     bad = tmp_path / "bad.ttl"
     bad.write_text("@prefix ex: <http://example.org/> .\nex:a ex:b ex:c .\nex:a ex:b .\n")
-    run = subprocess.run([sys.executable, "-m", "kg.cli", "serve", "--data", str(bad), "--port", "0",
-                          "--cache-dir", str(tmp_path / "cache")], capture_output=True, text=True, timeout=60)
+    run = run_kg("serve", "--data", bad, "--port", "0", "--cache-dir", tmp_path / "cache")
     assert run.returncode == 1
     assert f"{bad}:3:11: . is not a valid RDF object" in run.stderr
     assert "Traceback" not in run.stderr
     unknown = tmp_path / "notes.txt"
     unknown.write_text("<http://example.org/a> <http://example.org/b> <http://example.org/c> .\n")
-    run = subprocess.run([sys.executable, "-m", "kg.cli", "serve", "--data", str(unknown), "--port", "0",
-                          "--cache-dir", str(tmp_path / "cache")], capture_output=True, text=True, timeout=60)
+    run = run_kg("serve", "--data", unknown, "--port", "0", "--cache-dir", tmp_path / "cache")
     assert run.returncode == 1 and f"{unknown}: unknown RDF file extension '.txt'" in run.stderr, run.stderr
     assert ".nq" in run.stderr and "Traceback" not in run.stderr
 
