@@ -14,6 +14,7 @@ from pathlib import Path
 from pyoxigraph import RdfFormat, Store
 
 from kg.rdf import RDF_FILE_FORMATS
+
 _STORE_LAYOUT_VERSION = b"kg-store-1"
 
 
