@@ -192,6 +192,13 @@ def median(values: list[float]) -> float:
     return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
 
 
+def median_cpu(runs: list[dict]) -> float | None:
+    """The median CPU ms per request over the rounds; None when a round answered no request (rdflib-endpoint
+    on a large corpus)."""
+    figures = [run["cpu_ms_per_request"] for run in runs]
+    return median(figures) if figures and None not in figures else None
+
+
 def report(results: dict, triples: int, loads: list[float], args: argparse.Namespace) -> str:
     """The Markdown report: per cell the median req/s of each server, its min–max, and ratios of medians."""
     kg, ox, rl = (results[name] for name in ("kg serve", "oxigraph serve-read-only", "rdflib-endpoint"))
@@ -199,9 +206,9 @@ def report(results: dict, triples: int, loads: list[float], args: argparse.Names
     for workload in ("lookup", "mix"):
         for clients in CONCURRENCY:
             key = (workload, clients)
-            cpu = [median([run["cpu_ms_per_request"] for run in server.get(key, [])]) for server in (kg, ox, rl)]
-            cpu_rows.append(f"| {workload} | {clients} | {' | '.join(f'{ms:.2f}' for ms in cpu)} | "
-                            f"{cpu[1] / cpu[0]:.2f}× |")
+            cpu = [median_cpu(server.get(key, [])) for server in (kg, ox, rl)]
+            cpu_rows.append(f"| {workload} | {clients} | {' | '.join('–' if ms is None else f'{ms:.2f}' for ms in cpu)} | "
+                            f"{f'{cpu[1] / cpu[0]:.2f}×' if cpu[0] and cpu[1] else '–'} |")
             cells = []
             medians = []
             for server in (kg, ox, rl):
