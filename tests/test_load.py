@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import asyncio
 import importlib.util
+import os
+import socket
 import sys
 import time
+from collections import Counter
 from pathlib import Path
 
 import httpx
@@ -58,3 +61,46 @@ def test_the_server_recovers_its_workers_after_the_storm(strict_server) -> None:
     assert len(load_benchmark.child_pids(strict_server.process.pid)) == 2
     answer = httpx.get(strict_server.sparql, params={"query": "ASK { ?s ?p ?o }"})
     assert answer.status_code == 200 and answer.json()["boolean"] is True
+
+
+def test_once_the_server_says_it_listens_every_worker_takes_connections(kg_serve, built_release) -> None:
+    """Clients that connect as soon as kg serve prints its URL are shared out over all its workers.
+
+    Connections wait in the socket's queue until a worker accepts them, and a keep-alive client
+    stays with the worker that accepted it. When the URL was printed before the workers had started,
+    a load generator's clients all went to the first worker up (eight on one of four, the others
+    idle for the whole run).
+    """
+    server = kg_serve("--build-dir", built_release.path.parent.parent, "--workers", "4")
+    port = int(server.base_url.rsplit(":", 1)[1])
+    clients = [socket.socket() for _ in range(8)]
+    try:
+        for client in clients:  # all connecting at once, as a load generator's clients do
+            client.setblocking(False)
+            client.connect_ex(("127.0.0.1", port))
+        for client in clients:
+            client.setblocking(True)
+            client.sendall(b"GET /sparql?query=ASK%7B%7D HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        for client in clients:  # answered, so accepted: each is now held by the worker that answered it
+            assert client.recv(4096).startswith(b"HTTP/1.1 200")
+        held = connections_held(load_benchmark.child_pids(server.process.pid), port)
+    finally:
+        for client in clients:
+            client.close()
+    assert sum(held.values()) == 8, held
+    assert len(held) == 4, held
+
+
+def connections_held(pids: list[int], port: int) -> Counter:
+    """How many established TCP connections on local `port` each process holds (Linux /proc)."""
+    established = set()
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        local, _remote, state, *_, inode = line.split()[1:10]
+        if state == "01" and int(local.rsplit(":", 1)[1], 16) == port:
+            established.add(f"socket:[{inode}]")
+    held = Counter()
+    for pid in pids:
+        for fd in Path(f"/proc/{pid}/fd").iterdir():
+            if os.readlink(fd) in established:
+                held[pid] += 1
+    return held

@@ -38,6 +38,7 @@ from workload import LOOKUPS, MIX, P, built_corpus  # noqa: E402
 WORK = REPO / "benchmarks" / "work" / "endpoint"
 BIN = Path(sys.executable).parent
 CONCURRENCY = (8, 32)
+KG_READY = "SPARQL endpoint at"  # kg serve prints its URL once every worker accepts connections
 
 
 @dataclass
@@ -45,6 +46,7 @@ class Server:
     name: str
     command: list[str]
     path: str  # query path on the server
+    ready_line: str | None = None  # printed once the server runs at full strength (kg serve: all workers accept)
     process: subprocess.Popen | None = None
     port: int = 0
 
@@ -63,12 +65,13 @@ def start(server: Server, log_dir: Path) -> float:
     server.port = free_port()
     command = [part.replace("{port}", str(server.port)) for part in server.command]
     began = time.monotonic()
-    server.process = subprocess.Popen(command, stdout=(log_dir / f"{server.name}.log").open("wb"),
-                                      stderr=subprocess.STDOUT, cwd=REPO)
+    log = log_dir / f"{server.name}.log"
+    server.process = subprocess.Popen(command, stdout=log.open("wb"), stderr=subprocess.STDOUT, cwd=REPO)
     deadline = began + 300
     while time.monotonic() < deadline:
         try:
-            if httpx.get(server.url("ASK {}"), timeout=5).status_code == 200:
+            if (httpx.get(server.url("ASK {}"), timeout=5).status_code == 200
+                    and (server.ready_line is None or server.ready_line in log.read_text(errors="replace"))):
                 return time.monotonic() - began
         except httpx.HTTPError:
             pass
@@ -145,7 +148,7 @@ def main() -> int:
     subprocess.run([str(BIN / "oxigraph"), "optimize", "--location", str(oxigraph_db)], check=True, capture_output=True)
     servers = [
         Server("kg serve", [str(BIN / "kg"), "serve", "--data", str(data), "--port", "{port}",
-                            "--cache-dir", str(WORK / "kg-cache")], "/sparql"),
+                            "--cache-dir", str(WORK / "kg-cache")], "/sparql", KG_READY),
         Server("oxigraph serve-read-only", [str(BIN / "oxigraph"), "serve-read-only", "--location", str(oxigraph_db),
                                             "--bind", "127.0.0.1:{port}", "--union-default-graph"], "/query"),
         Server("rdflib-endpoint", [str(BIN / "rdflib-endpoint"), "serve", str(data), "--host", "127.0.0.1",
@@ -236,7 +239,7 @@ but the lookup), after checking that every server gives the same number of resul
 
 The servers take turns: each round starts each server in turn and runs all its cells, {args.rounds} rounds.
 Each cell shows the **median** req/s over the rounds and, in brackets, the lowest and highest; ratios are
-of medians. Median startup (s, to the first answer; kg serve reuses its loaded store after the first round):
+of medians. Median startup (s, to the first answer, and for kg serve until every worker accepts; kg serve reuses its loaded store after the first round):
 kg serve {startup['kg serve']:.1f}, oxigraph {startup['oxigraph serve-read-only']:.1f} (data loaded beforehand with
 `oxigraph load`), rdflib-endpoint {startup['rdflib-endpoint']:.1f}.
 The machine is shared and noisy: 1-minute load average at the start of the cells {min(loads):.1f}–{max(loads):.1f}

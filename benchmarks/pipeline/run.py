@@ -35,7 +35,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[2]
 sys.path[:0] = [str(REPO / "benchmarks"), str(REPO / "benchmarks" / "endpoint")]
 from corpus import generate_corpus  # noqa: E402
-from run import Server, start, stop, wrk  # noqa: E402  (benchmarks/endpoint/run.py)
+from run import KG_READY, Server, start, stop, wrk  # noqa: E402  (benchmarks/endpoint/run.py)
 from workload import LOOKUPS, MIX, P  # noqa: E402
 
 from kg.build import FORMAT_TIMING  # noqa: E402
@@ -94,7 +94,7 @@ def throughput(nquads: Path, size_dir: Path, seconds: int, with_rdflib: bool) ->
                        capture_output=True)
     # kg serve serves the release just built (its project named so that it finds the release up to date).
     servers = [Server("kg serve", ["env", f"KG_PROJECT={size_dir / 'project'}", str(BIN / "kg"), "serve",
-                                   "--build-dir", str(size_dir / "build"), "--port", "{port}"], "/sparql"),
+                                   "--build-dir", str(size_dir / "build"), "--port", "{port}"], "/sparql", KG_READY),
                Server("oxigraph serve-read-only", [str(BIN / "oxigraph"), "serve-read-only", "--location",
                                                    str(oxigraph_db), "--bind", "127.0.0.1:{port}",
                                                    "--union-default-graph"], "/query")]

@@ -85,8 +85,8 @@ def run(args: argparse.Namespace) -> int:
         return 1
     host, port = listener.getsockname()[:2]
     shown_host = f"[{host}]" if ":" in host else host
-    print(f"kg serve: SPARQL endpoint at http://{shown_host}:{port}/sparql ({settings.workers} workers)", flush=True)
-    return Supervisor(store_path, settings, listener).run()
+    ready = f"kg serve: SPARQL endpoint at http://{shown_host}:{port}/sparql ({settings.workers} workers)"
+    return Supervisor(store_path, settings, listener).run(ready)
 
 
 def _queries_folder(given: Path | None) -> Path:

@@ -42,11 +42,18 @@ class Supervisor:
         self._draining: dict[int, subprocess.Popen] = {}
         self._replacing: dict[int, int] = {}  # replacement pid → pid of the draining worker it replaces
         self._stopping = False
+        self._ready_message: str | None = None
+        self._ready: set[int] = set()
 
-    def run(self) -> int:
-        """Serve until SIGINT/SIGTERM; exit status 1 if workers cannot start."""
+    def run(self, ready_message: str) -> int:
+        """Serve until SIGINT/SIGTERM; exit status 1 if workers cannot start.
+
+        `ready_message` goes to stdout once every worker accepts connections (those that arrive
+        earlier wait in the socket's queue), so whoever waits for it gets the full server.
+        """
         for signum in (signal.SIGINT, signal.SIGTERM):
             signal.signal(signum, self._stop)
+        self._ready_message = ready_message
         try:
             for _ in range(self.settings.workers):
                 self._spawn()
@@ -86,12 +93,13 @@ class Supervisor:
                     if line.startswith(DRAINING):
                         self._replace_draining(int(line.removeprefix(DRAINING)))
                     elif line.startswith(READY):
-                        self._replaced(int(line.removeprefix(READY)))
+                        self._on_ready(int(line.removeprefix(READY)))
             for pid, worker in list(self._accepting.items()):
                 code = worker.poll()
                 if code is None:
                     continue
                 del self._accepting[pid]
+                self._ready.discard(pid)
                 if code == STARTUP_FAILED:
                     return 1
                 replaces = self._replacing.pop(pid, None)
@@ -110,8 +118,14 @@ class Supervisor:
             self._draining[pid] = worker
             self._replacing[self._spawn()] = pid
 
-    def _replaced(self, pid: int) -> None:
-        """Worker `pid` is ready: the draining worker it replaces may stop accepting."""
+    def _on_ready(self, pid: int) -> None:
+        """Worker `pid` accepts: announce the server if it was the last to start, and let the draining
+        worker it replaces (if any) stop accepting."""
+        if self._ready_message is not None:
+            self._ready.add(pid)
+            if len(self._ready) == self.settings.workers:
+                print(self._ready_message, flush=True)
+                self._ready_message = None
         draining = self._draining.get(self._replacing.pop(pid, -1))
         if draining is not None and draining.poll() is None:
             draining.send_signal(STOP_ACCEPTING)

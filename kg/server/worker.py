@@ -5,15 +5,23 @@ outlives its limit the process tells the supervisor, which starts a replacement 
 accepting connections until the replacement says it is ready (the supervisor then sends SIGUSR1),
 so there is never a gap with fewer accepting workers. Then it stops accepting, lets its other
 requests finish, and exits, which ends the runaway query.
+
+All workers wait on the one listening socket, and the kernel wakes them all when connections
+arrive. uvloop's own server accepts every pending connection in one go, so the first worker to run
+took a whole burst (eight keep-alive clients all on one worker, the others idle). Here a worker
+accepts one connection at a time, and the more it already holds the longer it lets the others
+try first.
 """
 from __future__ import annotations
 
 import argparse
+import asyncio
 import logging
 import os
 import signal
 import socket
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import uvicorn
@@ -27,6 +35,71 @@ READY = b"ready "  # + pid + newline: the app is built and about to accept
 STOP_ACCEPTING = signal.SIGUSR1  # from the supervisor, once a draining worker's replacement is ready
 REPLACEMENT_WAIT = 30.0  # seconds a draining worker waits for that signal before stopping anyway
 STARTUP_FAILED = 3  # exit status: the store could not be opened; retrying will not help
+ACCEPT_DEFERRAL = 0.001  # seconds a worker waits per connection it holds before accepting another
+MAX_ACCEPT_DEFERRAL = 0.02
+ACCEPT_RETRY = 0.1  # seconds before accepting again after an error (such as no file descriptors left)
+
+
+class AcceptOneAtATime:
+    """Accepts connections on `listener` one at a time, deferring to less busy workers.
+
+    `connections` is the worker's set of open connections (uvicorn keeps it). This object stands
+    where uvicorn keeps the asyncio servers it closes on shutdown.
+    """
+
+    def __init__(self, listener: socket.socket, create_protocol: Callable[[], asyncio.Protocol],
+                 connections: set) -> None:
+        self.listener, self.create_protocol, self.connections = listener, create_protocol, connections
+        self.listener.setblocking(False)
+        self.fd = listener.fileno()  # kept: uvicorn closes the socket before this task ends
+        self.loop = asyncio.get_running_loop()
+        self.task = self.loop.create_task(self._accept_forever())
+
+    async def _accept_forever(self) -> None:
+        while True:
+            await self._readable()
+            if self.connections:
+                await asyncio.sleep(min(ACCEPT_DEFERRAL * len(self.connections), MAX_ACCEPT_DEFERRAL))
+            try:
+                connection, _ = self.listener.accept()
+            except (BlockingIOError, InterruptedError, ConnectionAbortedError):
+                continue  # another worker took it, or the client gave up
+            except OSError as error:  # out of file descriptors or memory: keep serving what is open
+                logging.warning("cannot accept a connection: %s", error)
+                await asyncio.sleep(ACCEPT_RETRY)
+                continue
+            try:
+                await self.loop.connect_accepted_socket(self.create_protocol, connection)
+            except OSError:
+                connection.close()
+
+    async def _readable(self) -> None:
+        ready = self.loop.create_future()
+        self.loop.add_reader(self.fd, lambda: ready.done() or ready.set_result(None))
+        try:
+            await ready
+        finally:
+            self.loop.remove_reader(self.fd)
+
+    def close(self) -> None:
+        self.task.cancel()
+
+    async def wait_closed(self) -> None:
+        await asyncio.gather(self.task, return_exceptions=True)
+
+
+class WorkerServer(uvicorn.Server):
+    """uvicorn's server with AcceptOneAtATime on the inherited socket instead of loop.create_server."""
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await self.lifespan.startup()
+
+        def create_protocol() -> asyncio.Protocol:
+            return self.config.http_protocol_class(
+                config=self.config, server_state=self.server_state, app_state=self.lifespan.state)
+
+        self.servers = [AcceptOneAtATime(sock, create_protocol, self.server_state.connections) for sock in sockets]
+        self.started = True
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -39,7 +112,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format=f"kg serve [{os.getpid()}] %(levelname)s %(message)s")
     settings = ServerSettings.from_json(args.settings)
     listener = socket.socket(fileno=args.listen_fd)
-    server: uvicorn.Server | None = None
+    server: WorkerServer | None = None
     draining = False
 
     def stop_accepting() -> None:
@@ -59,7 +132,7 @@ def main(argv: list[str] | None = None) -> int:
     except OSError as error:
         print(f"kg serve: cannot open the store {args.store or settings.store}: {error}", file=sys.stderr)
         return STARTUP_FAILED
-    server = uvicorn.Server(uvicorn.Config(
+    server = WorkerServer(uvicorn.Config(
         front_door(app),
         http="httptools",
         lifespan="off",
