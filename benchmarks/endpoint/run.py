@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Throughput (and server CPU per request) of `kg serve` vs `oxigraph serve-read-only` vs rdflib-endpoint, side
-by side in one run.
+by side in one run, with pyoxigraph in-process (no HTTP at all: the engine's own limit) beside them.
 
 Same data (the release of a synthetic corpus, benchmarks/corpus.py, built by `kg build`), same queries
 (benchmarks/workload.py), same load generator (wrk, one thread, on the same machine as the servers),
@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import importlib.metadata
 import json
 import os
 import platform
@@ -24,20 +25,23 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
 
 import httpx
+from pyoxigraph import QueryResultsFormat, RdfFormat, Store
 
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "benchmarks"))
-from workload import LOOKUPS, MIX, P, built_corpus  # noqa: E402
+from workload import LOOKUPS, MIX, NTRIPLES, P, built_corpus  # noqa: E402
 
 WORK = REPO / "benchmarks" / "work" / "endpoint"
 BIN = Path(sys.executable).parent
 CONCURRENCY = (8, 32)
+IN_PROCESS = "pyoxigraph in-process"
 KG_READY = "SPARQL endpoint at"  # kg serve prints its URL once every worker accepts connections
 
 
@@ -129,6 +133,31 @@ def wrk(server: Server, queries: list[tuple[str, str]], clients: int, seconds: i
             "cpu_ms_per_request": cpu / requests * 1000 if requests else None}
 
 
+def in_process(store: Store, queries: list[tuple[str, str]], threads: int, seconds: int) -> dict:
+    """The engine's own limit: `threads` threads of this process evaluating and serializing `queries` in turn
+    (as a server must, in the format asked for) for `seconds`, with no HTTP; queries/s and CPU ms per query."""
+    formats = [RdfFormat.N_TRIPLES if accept == NTRIPLES else QueryResultsFormat.JSON for _, accept in queries]
+    answered = [0] * threads
+    deadline = time.monotonic() + seconds
+
+    def evaluate(thread: int) -> None:
+        turn = thread
+        while time.monotonic() < deadline:
+            index = turn % len(queries)
+            store.query(queries[index][0], use_default_graph_as_union=True).serialize(format=formats[index])
+            answered[thread] += 1
+            turn += 1
+
+    workers = [threading.Thread(target=evaluate, args=(thread,)) for thread in range(threads)]
+    cpu_before, began = time.process_time(), time.monotonic()
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    cpu, elapsed, total = time.process_time() - cpu_before, time.monotonic() - began, sum(answered)
+    return {"rps": total / elapsed, "non_2xx": 0, "errors": 0, "cpu_ms_per_request": cpu / total * 1000}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--articles", type=int, default=150, help="size of the synthetic corpus")
@@ -159,8 +188,17 @@ def main() -> int:
     answers: dict[str, int] = {}
     # results[server][cell] = one measurement per round; servers take turns within each round.
     results: dict[str, dict] = {server.name: {"startup": []} for server in servers}
+    results[IN_PROCESS] = {}
     loads: list[float] = []
     for round_number in range(args.rounds):
+        engine = Store.read_only(str(oxigraph_db))
+        for clients in CONCURRENCY:
+            for workload, queries in (("lookup", lookups), ("mix", mix)):
+                loads.append(os.getloadavg()[0])
+                cell = in_process(engine, queries, clients, args.seconds)
+                results[IN_PROCESS].setdefault((workload, clients), []).append(cell)
+                print(round_number + 1, IN_PROCESS, workload, clients, cell, flush=True)
+        del engine
         for server in servers:
             try:
                 results[server.name]["startup"].append(start(server, WORK))
@@ -204,17 +242,17 @@ def median_cpu(runs: list[dict]) -> float | None:
 
 def report(results: dict, triples: int, loads: list[float], args: argparse.Namespace) -> str:
     """The Markdown report: per cell the median req/s of each server, its min–max, and ratios of medians."""
-    kg, ox, rl = (results[name] for name in ("kg serve", "oxigraph serve-read-only", "rdflib-endpoint"))
+    measured = [results[name] for name in ("kg serve", "oxigraph serve-read-only", "rdflib-endpoint", IN_PROCESS)]
     rows, cpu_rows = [], []
     for workload in ("lookup", "mix"):
         for clients in CONCURRENCY:
             key = (workload, clients)
-            cpu = [median_cpu(server.get(key, [])) for server in (kg, ox, rl)]
+            cpu = [median_cpu(server.get(key, [])) for server in measured]
             cpu_rows.append(f"| {workload} | {clients} | {' | '.join('–' if ms is None else f'{ms:.2f}' for ms in cpu)} | "
                             f"{f'{cpu[1] / cpu[0]:.2f}×' if cpu[0] and cpu[1] else '–'} |")
             cells = []
             medians = []
-            for server in (kg, ox, rl):
+            for server in measured:
                 runs = server.get(key, [])
                 rates = [run["rps"] for run in runs]
                 failures = sum(run["non_2xx"] + run["errors"] for run in runs)
@@ -223,9 +261,10 @@ def report(results: dict, triples: int, loads: list[float], args: argparse.Names
                              + (f", {failures} failed" if failures else "") if rates else "–")
             ratio_ox = f"{medians[0] / medians[1]:.2f}×" if medians[0] and medians[1] else "–"
             ratio_rl = f"{medians[0] / medians[2]:.1f}×" if medians[0] and medians[2] else "–"
-            rows.append(f"| {workload} | {clients} | {' | '.join(cells)} | {ratio_ox} | {ratio_rl} |")
+            ratio_ip = f"{medians[0] / medians[3]:.2f}×" if medians[0] and medians[3] else "–"
+            rows.append(f"| {workload} | {clients} | {' | '.join(cells)} | {ratio_ox} | {ratio_rl} | {ratio_ip} |")
     versions = subprocess.run([str(BIN / "oxigraph"), "--version"], capture_output=True, text=True).stdout.strip()
-    startup = {name: median(results[name]["startup"]) for name in results}
+    startup = {name: median(runs["startup"]) for name, runs in results.items() if "startup" in runs}
     return f"""# `/sparql` throughput: kg serve vs oxigraph serve vs rdflib-endpoint
 
 Generated by `python benchmarks/endpoint/run.py --articles {args.articles} --seconds {args.seconds} --rounds {args.rounds}`
@@ -237,7 +276,8 @@ request timeout. `lookup` rotates over 100 single-entity `CONSTRUCT {{ e:person-
 (N-Triples); `mix` rotates over the {len(MIX)} queries of `benchmarks/workload.py` ({", ".join(MIX)}; SPARQL JSON
 but the lookup), after checking that every server gives the same number of results to each.
 
-The servers take turns: each round starts each server in turn and runs all its cells, {args.rounds} rounds.
+The servers take turns: each round runs the in-process cells, then starts each server in turn and runs all its
+cells, {args.rounds} rounds.
 Each cell shows the **median** req/s over the rounds and, in brackets, the lowest and highest; ratios are
 of medians. Median startup (s, to the first answer, and for kg serve until every worker accepts; kg serve reuses its loaded store after the first round):
 kg serve {startup['kg serve']:.1f}, oxigraph {startup['oxigraph serve-read-only']:.1f} (data loaded beforehand with
@@ -245,16 +285,21 @@ kg serve {startup['kg serve']:.1f}, oxigraph {startup['oxigraph serve-read-only'
 The machine is shared and noisy: 1-minute load average at the start of the cells {min(loads):.1f}–{max(loads):.1f}
 (median {median(loads):.1f}) on {os.cpu_count()} CPUs. Read the ratios, not the absolute numbers.
 
-| workload | clients | kg serve req/s | oxigraph serve req/s | rdflib-endpoint req/s | kg / oxigraph | kg / rdflib-endpoint |
-|---|---|---|---|---|---|---|
+**{IN_PROCESS}** is the engine's own limit, with no HTTP and no load generator: as many threads as
+clients, in the harness's process, evaluating and serializing the same queries in turn on the oxigraph
+store (pyoxigraph {importlib.metadata.version("pyoxigraph")}, the engine of kg serve), queries/s.
+
+| workload | clients | kg serve req/s | oxigraph serve req/s | rdflib-endpoint req/s | {IN_PROCESS} q/s | kg / oxigraph | kg / rdflib-endpoint | kg / in-process |
+|---|---|---|---|---|---|---|---|---|
 {chr(10).join(rows)}
 
-Server CPU per request, in ms (median over the rounds): the user and system time of the server's processes
-during the cell, divided by the requests it answered. It weighs less on how busy the rest of the machine
-was than req/s does; the last column is how much CPU oxigraph spent for each ms kg serve spent.
+CPU per request, in ms (median over the rounds): the user and system time of the server's processes
+during the cell (for {IN_PROCESS}: of the harness's process), divided by the requests it answered. It weighs
+less on how busy the rest of the machine was than req/s does; the last column is how much CPU oxigraph spent
+for each ms kg serve spent.
 
-| workload | clients | kg serve | oxigraph serve | rdflib-endpoint | oxigraph / kg |
-|---|---|---|---|---|---|
+| workload | clients | kg serve | oxigraph serve | rdflib-endpoint | {IN_PROCESS} | oxigraph / kg |
+|---|---|---|---|---|---|---|
 {chr(10).join(cpu_rows)}
 """
 
