@@ -28,6 +28,7 @@ from pyoxigraph import NamedNode, Quad, RdfFormat, Store, parse, serialize
 from kg.describe import DatasetInfo, describe_release, statistics
 from kg.jsonld import DOCUMENT_FOOTER, JsonLdContext, document_header, write_items
 from kg.rdf import PREFIXES, SHAPES_PREFIXES, canonical, stable_blank_nodes
+from kg.workers import in_child
 
 RELEASES = "releases"
 CURRENT = "current"
@@ -36,7 +37,9 @@ LAYOUT = "3"  # what a release folder holds; part of the release id, so a new la
 UNION_NQUADS = "graph.nq"
 GRAPHS_FILE = "graphs.json"  # graph IRI → key of its content: what a later release can keep from this one
 INCREMENTAL_SHARE = 0.1  # replace graphs in a copy of the previous store when at most this share changed
-BULK_LOAD_BYTES = 16 << 20  # N-Quads per bulk load: the loader's memory grows with its input
+# N-Quads per bulk load: the loader's memory grows with its input. Loading 10,000 articles peaked at 105 MB
+# with 4 MB slices, 117 MB with 8 and 170 MB with 16, and took no longer.
+BULK_LOAD_BYTES = 4 << 20
 
 DUMP_FORMATS = {
     "graph.nq": RdfFormat.N_QUADS,
@@ -237,7 +240,8 @@ def publish_release(build_dir: Path, release_id: str, graphs: list[GraphParts], 
         quads = assemble_dumps([graph.stem for graph in graphs], dumps, context)
         timings["dumps"] = time.perf_counter() - began
         began = time.perf_counter()
-        load_store(staging / "store", graphs, current_release(build_dir))
+        # In a child process: a process keeps the memory RocksDB used, and the statistics below fork workers.
+        in_child(load_store, staging / "store", graphs, current_release(build_dir))
         (staging / GRAPHS_FILE).write_text(json.dumps({g.name: g.key for g in graphs}, indent=0) + "\n",
                                            encoding="utf-8")
         shutil.rmtree(staging / "parts")

@@ -1,11 +1,12 @@
-"""Spreading independent tasks over the CPUs, for the build stages that are pure Python."""
+"""Build work in forked processes: independent tasks spread over the CPUs (the stages that are pure
+Python), or one task alone so that the memory it takes is handed back when it ends."""
 from __future__ import annotations
 
 import multiprocessing
 import os
 from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor
-from typing import TypeVar
+from typing import Any, TypeVar
 
 T = TypeVar("T")
 
@@ -19,3 +20,11 @@ def in_workers(work: Callable[..., T], tasks: Iterable) -> list[T]:
     with ProcessPoolExecutor(max_workers=min(len(tasks), os.cpu_count() or 1),
                              mp_context=multiprocessing.get_context("fork")) as pool:
         return list(pool.map(work, tasks))
+
+
+def in_child(work: Callable[..., T], *args: Any) -> T:
+    """`work(*args)` in one forked process. The memory it takes (a store engine's caches, say) goes
+    back to the system when it ends, instead of staying in this process and every process it forks
+    later, which count it in their own resident size."""
+    with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("fork")) as pool:
+        return pool.submit(work, *args).result()

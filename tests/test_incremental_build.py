@@ -92,6 +92,42 @@ def test_the_store_of_a_small_change_is_the_previous_one_with_the_changed_graph_
     assert set(Store.read_only(str(tmp_path / "store"))) == before - old_graph | new_graph
 
 
+def test_a_fresh_store_loaded_a_slice_at_a_time_holds_every_graph_once(project, tmp_path, monkeypatch):
+    """A store loaded afresh gets the corpus in slices of about BULK_LOAD_BYTES (its memory grows with a
+    slice); loaded in three slices, the last one short, it holds exactly the quads of the release."""
+    from pyoxigraph import RdfFormat, serialize
+
+    import kg.publish
+    from kg.publish import UNION_NQUADS, GraphParts, dump_part, load_store
+
+    build_dir = tmp_path / "build"
+    assert run_kg("build", "--build-dir", build_dir, env={"KG_PROJECT": str(project)}).returncode == 0
+    quads = store_quads((build_dir / "current").resolve())
+    graphs = []
+    for index, name in enumerate(sorted({quad.graph_name.value for quad in quads})):
+        part = dump_part(tmp_path / "parts" / str(index), UNION_NQUADS)
+        part.parent.mkdir(exist_ok=True)
+        part.write_bytes(serialize([q for q in quads if q.graph_name.value == name], format=RdfFormat.N_QUADS))
+        graphs.append(GraphParts(name, tmp_path / "parts" / str(index), name))
+    assert len(graphs) == ARTICLES + 2  # and the entities and ontology graphs
+
+    sizes = [dump_part(graph.stem, UNION_NQUADS).stat().st_size for graph in graphs]
+    monkeypatch.setattr(kg.publish, "BULK_LOAD_BYTES", sum(sizes) // 3 + 1)
+    load_store(tmp_path / "store", graphs, None)
+    assert store_quads(tmp_path) == quads
+
+
+def test_work_in_a_child_process_returns_its_result_and_raises_its_error(tmp_path):
+    """How the build loads its store: in a forked process, whose memory is handed back when it ends."""
+    import os
+
+    from kg.workers import in_child
+
+    assert in_child(os.getpid) != os.getpid()
+    with pytest.raises(FileNotFoundError):
+        in_child((tmp_path / "missing").read_bytes)
+
+
 def test_a_server_started_during_a_build_serves_the_last_complete_release(project, tmp_path, kg_serve):
     """While another process holds the build lock (a build is running), `kg serve` does not wait for it
     nor build itself: it serves the last complete release at once."""
