@@ -2,13 +2,17 @@
 Python), or one task alone so that the memory it takes is handed back when it ends."""
 from __future__ import annotations
 
+import ctypes
 import multiprocessing
 import os
+import signal
+import sys
 from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any, TypeVar
 
 T = TypeVar("T")
+PR_SET_PDEATHSIG = 1  # Linux prctl option: a signal the process gets when its parent dies
 
 
 def in_workers(work: Callable[..., T], tasks: Iterable) -> list[T]:
@@ -17,8 +21,7 @@ def in_workers(work: Callable[..., T], tasks: Iterable) -> list[T]:
     tasks = list(tasks)
     if len(tasks) <= 1:
         return [work(task) for task in tasks]
-    with ProcessPoolExecutor(max_workers=min(len(tasks), os.cpu_count() or 1),
-                             mp_context=multiprocessing.get_context("fork")) as pool:
+    with _pool(min(len(tasks), os.cpu_count() or 1)) as pool:
         return list(pool.map(work, tasks))
 
 
@@ -26,5 +29,19 @@ def in_child(work: Callable[..., T], *args: Any) -> T:
     """`work(*args)` in one forked process. The memory it takes (a store engine's caches, say) goes
     back to the system when it ends, instead of staying in this process and every process it forks
     later, which count it in their own resident size."""
-    with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("fork")) as pool:
+    with _pool(1) as pool:
         return pool.submit(work, *args).result()
+
+
+def _pool(workers: int) -> ProcessPoolExecutor:
+    return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork"),
+                               initializer=_end_with_parent, initargs=(os.getpid(),))
+
+
+def _end_with_parent(parent: int) -> None:
+    """Make a worker end when the build that forked it is killed (SIGKILL, the OOM killer). Otherwise an
+    idle worker waits for tasks forever: forked, it holds the write end of its own task queue."""
+    if sys.platform == "linux":
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != parent:  # the parent died before the line above
+        os._exit(1)

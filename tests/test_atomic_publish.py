@@ -44,7 +44,20 @@ def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def start_build(project: Path) -> subprocess.Popen:
     return subprocess.Popen([sys.executable, "-m", "kg.cli", "build", "--build-dir", str(project / "build")],
                             cwd=REPO, env={**os.environ, "KG_PROJECT": str(project)},
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+
+
+def processes_in_group(group: int) -> list[int]:
+    """The processes of a process group, from /proc (field 5 of stat, after the command name)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rpartition(")")[2].split()
+        except OSError:
+            continue  # ended meanwhile
+        if int(fields[2]) == group:
+            found.append(int(stat.parent.name))
+    return found
 
 
 def changed_copy(corpus: Path, destination: Path) -> Path:
@@ -68,7 +81,8 @@ def build_seconds(corpus: Path, tmp_path_factory: pytest.TempPathFactory) -> flo
 
 @pytest.mark.parametrize("fraction", [0.2, 0.5, 0.8, 0.95])
 def test_a_build_killed_at_any_point_leaves_a_whole_release(corpus, build_seconds, tmp_path, fraction):
-    """Kill `kg build` part-way: `current` is the old release or the new one, whole; the next build cleans up."""
+    """Kill `kg build` part-way: its worker processes end with it, `current` is the old release or the new
+    one, whole, and the next build cleans up."""
     from kg.build import Project, input_digests, input_fingerprint
     from kg.rdf import Iris
 
@@ -78,6 +92,13 @@ def test_a_build_killed_at_any_point_leaves_a_whole_release(corpus, build_second
     time.sleep(build_seconds * fraction)
     os.kill(build.pid, signal.SIGKILL)
     build.wait(30)
+    deadline = time.monotonic() + 10
+    while processes_in_group(build.pid) and time.monotonic() < deadline:  # its workers end with it
+        time.sleep(0.1)
+    left = processes_in_group(build.pid)
+    for pid in left:
+        os.kill(pid, signal.SIGKILL)
+    assert not left, "worker processes outlived the killed build"
     after = (project / "build" / "current").resolve()
     assert after.name in (before.name, input_fingerprint(Project(project), Iris(), input_digests(Project(project))))
     assert_whole(after)
