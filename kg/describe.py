@@ -17,7 +17,7 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from pathlib import Path
-from typing import Iterator
+from typing import Iterable, Iterator
 
 from pyoxigraph import Literal, NamedNode, RdfFormat, Triple, parse, serialize
 
@@ -222,7 +222,7 @@ def _split(task: tuple[Path, int, int, Path, int]) -> tuple[Counter[bytes], dict
 def _count(prefixes: list[Path]) -> tuple[Counter[str], Counter[bytes], Counter[bytes]]:
     """Count one bucket, from every slice's files: the dataset counts, and triples per property and
     distinct subjects per class."""
-    triples = {line for prefix in prefixes for line in prefix.with_name(prefix.name + ".s").read_bytes().splitlines()}
+    triples = _distinct_lines(prefix.with_name(prefix.name + ".s") for prefix in prefixes)
     subjects: set[bytes] = set()
     entities: set[bytes] = set()
     properties: Counter[bytes] = Counter()
@@ -235,10 +235,20 @@ def _count(prefixes: list[Path]) -> tuple[Counter[str], Counter[bytes], Counter[
             classes[obj] += 1  # one distinct (subject, class) pair
             if subject.startswith(b"<"):
                 entities.add(subject)
-    objects = {line for prefix in prefixes for line in prefix.with_name(prefix.name + ".o").read_bytes().splitlines()}
-    counts = Counter(triples=len(triples), distinctSubjects=len(subjects), entities=len(entities),
-                     distinctObjects=len(objects))
+    counts = Counter(triples=len(triples), distinctSubjects=len(subjects), entities=len(entities))
+    del triples, subjects, entities
+    counts["distinctObjects"] = len(_distinct_lines(prefix.with_name(prefix.name + ".o") for prefix in prefixes))
     return counts, properties, classes
+
+
+def _distinct_lines(paths: Iterable[Path]) -> set[bytes]:
+    """The distinct lines of files, read one at a time. An object file holds every occurrence: the bucket
+    of a common class has one line per instance in the corpus, which is never held all at once."""
+    distinct: set[bytes] = set()
+    for path in paths:
+        with path.open("rb") as handle:
+            distinct.update(line[:-1] for line in handle)
+    return distinct
 
 
 def release_date(published: list[str]) -> str:

@@ -96,14 +96,17 @@ def well_typed(lexical: str, datatype: str) -> bool:
     return literal.ill_typed is not True and (expected is None or isinstance(literal.value, expected))
 
 
-@lru_cache(maxsize=1 << 16)
 def encode(term):
     """The term as stored: literals other than (language-tagged) strings under a private datatype."""
     if not isinstance(term, Literal) or term.language or term.datatype.value == XSD_STRING:
         return term
-    datatype = term.datatype.value
-    prefix = TYPED if well_typed(term.value, datatype) else ILL_TYPED
-    return Literal(term.value, datatype=NamedNode(prefix + datatype.replace("#", "%23")))
+    return encoded_literal(term.value, term.datatype.value)
+
+
+@lru_cache(maxsize=1 << 12)  # dates and text offsets recur across articles; a bounded cache, as builds run long
+def encoded_literal(lexical: str, datatype: str) -> Literal:
+    prefix = TYPED if well_typed(lexical, datatype) else ILL_TYPED
+    return Literal(lexical, datatype=NamedNode(prefix + datatype.replace("#", "%23")))
 
 
 def decode(term):
