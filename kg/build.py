@@ -9,7 +9,7 @@ import hashlib
 import json
 import os
 import time
-from collections import Counter, defaultdict
+from collections import Counter
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import partial
@@ -20,7 +20,7 @@ from pyoxigraph import Quad, RdfFormat, Triple, parse, serialize
 
 from kg import __version__
 from kg.jsonld import ContextBuilder, JsonLdContext
-from kg.mapping import Registry, load_article, load_corpus
+from kg.mapping import ARTICLES_FOLDER, Registry, load_article, load_corpus
 from kg.publish import (DUMP_FORMATS, LAYOUT, GraphParts, Release, current_release, has_dump_parts, publish_release,
                         write_dump_parts, write_whole)
 from kg.rdf import (CAMEO, DEFAULT_BASE, ENTITIES_GRAPH, ONTOLOGY_GRAPH, SKOS, Iris, article_quads, article_sources,
@@ -52,6 +52,10 @@ class Project:
         return self.root / "seeds"
 
     @property
+    def articles(self) -> Path:
+        return self.seeds / ARTICLES_FOLDER
+
+    @property
     def ontology(self) -> Path:
         return self.root / "ontology"
 
@@ -65,17 +69,33 @@ def default_project() -> Project:
     return Project(Path(os.environ.get("KG_PROJECT", ".")).resolve())
 
 
-def input_digests(project: Project) -> dict[Path, bytes]:
-    """The SHA-256 of every input file (ontology, seeds, shapes), by path in path order: a build reads each once."""
-    return {path: hashlib.sha256(path.read_bytes()).digest()
-            for folder in INPUT_FOLDERS for path in sorted((project.root / folder).rglob("*")) if path.is_file()}
+def input_digests(project: Project) -> dict[str, bytes]:
+    """The SHA-256 of every input file (ontology, seeds, shapes) in path order, by its POSIX path relative
+    to the project: a build reads each once. Strings, not Paths (~0.5 KB each): what the build process
+    holds per article is copied into every worker process it forks."""
+    return {name: hashlib.sha256(Path(path).read_bytes()).digest()
+            for folder in INPUT_FOLDERS for name, path in files_under(str(project.root / folder), f"{folder}/")}
 
 
-def input_fingerprint(project: Project, iris: Iris, digests: dict[Path, bytes]) -> str:
+def files_under(folder: str, prefix: str) -> Iterator[tuple[str, str]]:
+    """(prefix + relative POSIX path, path) of the files under `folder`, sorted as Paths sort; one
+    folder's entries in memory at a time. Symbolic links to folders are not followed."""
+    if not os.path.isdir(folder):
+        return
+    with os.scandir(folder) as entries:
+        entries = sorted(entries, key=lambda entry: entry.name)
+    for entry in entries:
+        if entry.is_dir(follow_symlinks=False):
+            yield from files_under(entry.path, f"{prefix}{entry.name}/")
+        elif entry.is_file():
+            yield prefix + entry.name, entry.path
+
+
+def input_fingerprint(iris: Iris, digests: dict[str, bytes]) -> str:
     """A hash of everything a release depends on: input files, base IRI, code version and release layout."""
     digest = hashlib.sha256(f"{__version__}\n{LAYOUT}\n{iris.base}\n".encode())
     for path, file_digest in digests.items():
-        digest.update(path.relative_to(project.root).as_posix().encode() + b"\0" + file_digest)
+        digest.update(path.encode() + b"\0" + file_digest)
     return digest.hexdigest()[:20]
 
 
@@ -94,7 +114,7 @@ class ArticleCache:
     (`.json`, for the JSON-LD context); its dump parts are keyed by the graph and the JSON-LD context.
     """
 
-    def __init__(self, build_dir: Path, project: Project, iris: Iris, digests: dict[Path, bytes]):
+    def __init__(self, build_dir: Path, project: Project, iris: Iris, digests: dict[str, bytes]):
         """`digests`: the input files' (`input_digests`)."""
         self.folder = build_dir / "cache" / "articles"
         self.parts = build_dir / "cache" / "parts"
@@ -103,30 +123,30 @@ class ArticleCache:
         digest = hashlib.sha256(f"{__version__}\n{iris.base}\n".encode())
         for path in [project.seeds / "entities.yaml", *sorted(project.ontology.glob("*.ttl")),
                      *sorted(project.shapes.glob("*.ttl"))]:
-            digest.update(digests[path])
-        self.shared_key = digest.hexdigest()
-        self.files: dict[Path, list[tuple[str, bytes]]] = defaultdict(list)  # folder → (file name, digest)
+            digest.update(digests[path.relative_to(project.root).as_posix()])
+        shared_key = digest.hexdigest().encode()
+        articles = project.articles.relative_to(project.root).as_posix() + "/"
+        keys = {}  # article → hash of its files' names and digests
         for path, file_digest in digests.items():
-            self.files[path.parent].append((path.name, file_digest))
-        self.used: set[str] = set()
-        self.used_parts: set[str] = set()
+            folder, _, name = path.rpartition("/")
+            if folder.startswith(articles):
+                article = folder.removeprefix(articles)
+                keys.setdefault(article, hashlib.sha256(shared_key)).update(name.encode() + b"\0" + file_digest)
+        self.keys = {article: digest.hexdigest()[:20] for article, digest in keys.items()}
 
-    def path(self, folder: Path) -> Path:
-        digest = hashlib.sha256(self.shared_key.encode())
-        for name, file_digest in self.files[folder]:
-            digest.update(name.encode() + b"\0" + file_digest)
-        path = self.folder / f"{folder.name}.{digest.hexdigest()[:20]}.nq"
-        self.used.add(path.stem)
-        return path
+    def graph(self, article: str) -> Path:
+        """Where the article's validated graph is cached (beside it, `.json`: its kinds)."""
+        return self.folder / f"{article}.{self.keys[article]}.nq"
 
-    def parts_stem(self, graph: Path, context_key: str) -> Path:
-        stem = self.parts / f"{graph.stem}.{context_key}"
-        self.used_parts.add(stem.name)
-        return stem
+    def parts_stem(self, article: str, context_key: str) -> Path:
+        """Where the article's dump parts are cached, for the JSON-LD context of `context_key`."""
+        return self.parts / f"{article}.{self.keys[article]}.{context_key}"
 
-    def prune(self) -> None:
+    def prune(self, articles: list[str], context_key: str) -> None:
         """Forget the graphs and parts of articles that changed or disappeared, and parts of older contexts."""
-        for folder, used in ((self.folder, self.used), (self.parts, self.used_parts)):
+        graphs = {f"{article}.{self.keys[article]}" for article in articles}
+        parts = {f"{graph}.{context_key}" for graph in graphs}
+        for folder, used in ((self.folder, graphs), (self.parts, parts)):
             for file in folder.iterdir():
                 if file.name.removesuffix(".tmp").removesuffix(".gz").rsplit(".", 1)[0] not in used:
                     file.unlink()
@@ -159,25 +179,26 @@ def build(project: Project, build_dir: Path, iris: Iris, timings: dict[str, floa
 
 def _build(project: Project, build_dir: Path, iris: Iris, timings: dict[str, float]) -> Release:
     digests = input_digests(project)
-    fingerprint = input_fingerprint(project, iris, digests)
+    fingerprint = input_fingerprint(iris, digests)
     existing = current_release(build_dir)
     if existing is not None and existing.id == fingerprint:
         return existing
 
     began = time.perf_counter()
-    registry, folders = load_corpus(project.seeds, project.root)
+    # Articles by name, their paths made when needed: worker processes inherit what this process holds.
+    registry, articles = load_corpus(project.seeds, project.root)
     ontology = ontology_quads(project.ontology, iris)
     entities = registry_quads(registry, iris)
     cache = ArticleCache(build_dir, project, iris, digests)
-    graphs = [cache.path(folder) for folder in folders]
+    del digests
     global _ARTICLES
     # The gate: the shared graphs once, then each article with the shared triples it refers to.
-    _ARTICLES = ArticleJob(project.root, registry, cameo_codes(ontology), iris,
+    _ARTICLES = ArticleJob(project, cache, registry, cameo_codes(ontology), iris,
                            Gate(load_shapes(project.shapes), (q.triple for q in ontology + entities)),
                            registry_sources(registry, iris))
     problems: list[SeedProblem] = []
     failed: list[ValidationResult] = []
-    todo = [(folder, graph) for folder, graph in zip(folders, graphs) if not graph.is_file()]
+    todo = [article for article in articles if not cache.graph(article).is_file()]
     for found, failures in in_workers(check_articles, batches(todo)):
         problems += found
         failed += failures
@@ -192,26 +213,25 @@ def _build(project: Project, build_dir: Path, iris: Iris, timings: dict[str, flo
 
     began = time.perf_counter()
     builder = ContextBuilder().add(ontology + entities)
-    for graph in graphs:
-        builder.merge(json.loads(graph.with_suffix(".json").read_text(encoding="utf-8")))
+    for article in articles:
+        builder.merge(json.loads(cache.graph(article).with_suffix(".json").read_text(encoding="utf-8")))
     context = builder.build(iris.base)
     context_key = hashlib.sha256(json.dumps(context.document()).encode()).hexdigest()[:12]
-    stems = [cache.parts_stem(graph, context_key) for graph in graphs]
-    todo = [(graph, stem) for graph, stem in zip(graphs, stems) if not has_dump_parts(stem)]
+    todo = [article for article in articles if not has_dump_parts(cache.parts_stem(article, context_key))]
     format_seconds: Counter[str] = Counter()
-    for batch_seconds in in_workers(partial(write_parts, context), batches(todo)):
+    for batch_seconds in in_workers(partial(write_parts, context, context_key), batches(todo)):
         format_seconds.update(batch_seconds)
-    cache.prune()
+    cache.prune(articles, context_key)
     timings["dump parts"] = time.perf_counter() - began
     timings.update({f"{FORMAT_TIMING}{dump}": format_seconds[dump] for dump in DUMP_FORMATS})
 
-    articles = [folder.name for folder in folders]
     names = [iris.article_graph(article).value for article in articles]
     # Every article passed the gate, now or when it was cached: one report says so for all of them.
     report = report_turtle([([iris.graph(ENTITIES_GRAPH).value, iris.graph(ONTOLOGY_GRAPH).value], shared_validation),
                             (names, conforming_result())])
     summary = {"articles": articles, "base": iris.base, "version": __version__}
-    parts = [GraphParts(name, stem, stem.name) for name, stem in zip(names, stems)]
+    stems = (cache.parts_stem(article, context_key).name for article in articles)
+    parts = [GraphParts(name, cache.parts, stem, stem) for name, stem in zip(names, stems)]
     shared = [list(canonical(entities)), list(canonical(ontology))]
     return publish_release(build_dir, fingerprint, parts, shared, context, report, summary, timings,
                            sorted(project.shapes.glob("*.ttl")))
@@ -219,9 +239,10 @@ def _build(project: Project, build_dir: Path, iris: Iris, timings: dict[str, flo
 
 @dataclass(frozen=True)
 class ArticleJob:
-    """What checking an article needs besides its folder; worker processes inherit it when forked."""
+    """What checking an article needs besides its name; worker processes inherit it when forked."""
 
-    root: Path
+    project: Project
+    cache: ArticleCache
     registry: Registry
     codes: set[str]
     iris: Iris
@@ -230,7 +251,7 @@ class ArticleJob:
 
 
 _ARTICLES: ArticleJob | None = None
-BATCH = 100  # articles per task of a worker process: one store of the gate, and balanced across workers
+BATCH = 25  # articles per task of a worker process: a worker's memory grows with it (one store of the gate)
 
 
 def batches(items: list) -> list[list]:
@@ -239,7 +260,7 @@ def batches(items: list) -> list[list]:
     return [items[start:start + size] for start in range(0, len(items), size)]
 
 
-def check_articles(batch: list[tuple[Path, Path]]) -> tuple[list[SeedProblem], list[ValidationResult]]:
+def check_articles(batch: list[str]) -> tuple[list[SeedProblem], list[ValidationResult]]:
     """Map, ground and validate articles; each that conforms is written to its cache file.
 
     Returns the seed problems, and the validation results of the articles that do not conform."""
@@ -248,19 +269,19 @@ def check_articles(batch: list[tuple[Path, Path]]) -> tuple[list[SeedProblem], l
     pending: dict[str, tuple[Path, list[Quad]]] = {}
 
     def units() -> Iterator[tuple[str, list[Triple], dict[str, str]]]:
-        for folder, cached in batch:
+        for name in batch:
             try:
-                article = load_article(folder, job.registry, job.codes, job.root)
+                article = load_article(job.project.articles / name, job.registry, job.codes, job.project.root)
             except SeedError as error:
                 problems.extend(error.problems)
                 continue
-            if article.id != folder.name:
+            if article.id != name:
                 problems.append(SeedProblem(article.mapping_file, 1,
-                                            f"article id {article.id!r} must equal its folder name {folder.name!r}"))
+                                            f"article id {article.id!r} must equal its folder name {name!r}"))
                 continue
             quads = article_quads(article, job.registry, job.iris)
             graph = job.iris.article_graph(article.id).value
-            pending[graph] = (cached, quads)
+            pending[graph] = (job.cache.graph(name), quads)
             yield graph, [q.triple for q in quads], {**job.entity_sources, **article_sources(article, job.registry, job.iris)}
 
     failed = []
@@ -274,11 +295,14 @@ def check_articles(batch: list[tuple[Path, Path]]) -> tuple[list[SeedProblem], l
     return problems, failed
 
 
-def write_parts(context: JsonLdContext, batch: list[tuple[Path, Path]]) -> Counter[str]:
-    """Write the dump parts of cached graphs (graph file, parts stem); the seconds spent per dump format."""
+def write_parts(context: JsonLdContext, context_key: str, batch: list[str]) -> Counter[str]:
+    """Write the dump parts of articles' cached graphs; the seconds spent per dump format."""
+    cache = _ARTICLES.cache
     seconds: Counter[str] = Counter()
-    for graph, stem in batch:
-        seconds.update(write_dump_parts(list(parse(path=str(graph), format=RdfFormat.N_QUADS)), stem, context))
+    for article in batch:
+        graph = cache.graph(article)
+        seconds.update(write_dump_parts(list(parse(path=str(graph), format=RdfFormat.N_QUADS)),
+                                        cache.parts_stem(article, context_key), context))
     return seconds
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -797,9 +798,17 @@ def load_article(folder: Path, registry: Registry, cameo_codes: set[str], root: 
                           segments, mentions, events, statements, claims, proposals, positions, file)
 
 
-def load_corpus(seeds: Path, root: Path) -> tuple[Registry, list[Path]]:
-    """Load the registry and list the article folders (sorted); articles are loaded one by one."""
+ARTICLES_FOLDER = "articles"  # in the seeds folder: one folder per article
+
+
+def load_corpus(seeds: Path, root: Path) -> tuple[Registry, list[str]]:
+    """Load the registry and list the articles: the names of the folders in `seeds / ARTICLES_FOLDER`
+    that hold a mapping, sorted. Articles are loaded one by one (`load_article`)."""
     registry_path = seeds / "entities.yaml"
     registry = load_registry(registry_path, registry_path.relative_to(root).as_posix())
-    folders = sorted(path.parent for path in (seeds / "articles").glob("*/mapping.yaml"))
-    return registry, folders
+    folder = seeds / ARTICLES_FOLDER
+    if not folder.is_dir():
+        return registry, []
+    with os.scandir(folder) as entries:
+        articles = sorted(entry.name for entry in entries if os.path.isfile(os.path.join(entry.path, "mapping.yaml")))
+    return registry, articles

@@ -213,8 +213,14 @@ class GraphParts:
     """One named graph ready to publish: its IRI, where its dump parts are, and a key of its content."""
 
     name: str
-    stem: Path  # dump_part(stem, UNION_NQUADS) is the graph as canonical N-Quads
+    folder: Path  # one Path object for all the graphs of a build: a Path takes ~0.5 KB, a build has thousands
+    stem_name: str
     key: str
+
+    @property
+    def stem(self) -> Path:
+        """dump_part(stem, UNION_NQUADS) is the graph as canonical N-Quads."""
+        return self.folder / self.stem_name
 
 
 def publish_release(build_dir: Path, release_id: str, graphs: list[GraphParts], shared: list[list[Quad]],
@@ -278,7 +284,7 @@ def shared_parts(shared: list[list[Quad]], folder: Path, context: JsonLdContext)
         quads = stable_blank_nodes(quads)
         stem = folder / f"shared-{index}"
         write_dump_parts(quads, stem, context)
-        parts.append(GraphParts(quads[0].graph_name.value, stem, sha256_of(dump_part(stem, UNION_NQUADS))))
+        parts.append(GraphParts(quads[0].graph_name.value, folder, stem.name, sha256_of(dump_part(stem, UNION_NQUADS))))
     return parts
 
 

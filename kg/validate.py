@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Iterable, Iterator
 
 import rdflib
-from pyoxigraph import DefaultGraph, NamedNode, Quad, RdfFormat, Store, Triple, parse, serialize
+from pyoxigraph import BlankNode, DefaultGraph, NamedNode, Quad, RdfFormat, Store, Triple, parse, serialize
 from rdflib.collection import Collection
 from rdflib.namespace import DCTERMS, RDF, RDFS, SH, SKOS
 
@@ -373,13 +373,17 @@ def report_turtle(results: list[tuple[list[str], ValidationResult]]) -> bytes:
 
     Blank nodes get canonical labels, so the same build gives the same bytes."""
     combined = rdflib.Graph()
+    covers = []
     for graphs, result in results:
         combined += result.report
         root = result.report.value(predicate=RDF.type, object=SH.ValidationReport, any=False)
         combined.add((root, DCTERMS.conformsTo, SHAPES_IRI))
-        for graph in filter(None, graphs):
-            combined.add((root, DCTERMS.subject, rdflib.URIRef(graph)))
+        covers += [(root, graph) for graph in graphs if graph]
     quads = list(parse(combined.serialize(format="nt", encoding="utf-8"), RdfFormat.N_TRIPLES))
+    # A link per article: as pyoxigraph quads (the labels of blank nodes carry over N-Triples), which take a
+    # fraction of an rdflib graph's memory and are freed on return, where an rdflib graph waits for the collector.
+    subject = NamedNode(str(DCTERMS.subject))
+    quads += (Quad(BlankNode(str(root)), subject, NamedNode(graph)) for root, graph in covers)
     prefixes = {"sh": str(SH), "dcterms": str(DCTERMS), "dshapes": SHAPES_NAMESPACE, "xsd": PREFIXES["xsd"]}
     return serialize(stable_blank_nodes(quads), format=RdfFormat.TURTLE, prefixes=prefixes)
 

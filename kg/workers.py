@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 
 T = TypeVar("T")
 PR_SET_PDEATHSIG = 1  # Linux prctl option: a signal the process gets when its parent dies
+_LIBC = ctypes.CDLL(None)  # the symbols of this process: the C library's among them
 
 
 def in_workers(work: Callable[..., T], tasks: Iterable) -> list[T]:
@@ -34,14 +35,25 @@ def in_child(work: Callable[..., T], *args: Any) -> T:
 
 
 def _pool(workers: int) -> ProcessPoolExecutor:
+    _hand_back_freed_memory()
     return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork"),
                                initializer=_end_with_parent, initargs=(os.getpid(),))
+
+
+def _hand_back_freed_memory() -> None:
+    """Give the system the memory that C's allocator keeps after frees (glibc's malloc_trim): a forked
+    process starts with every page resident in its parent, freed or not, in its own resident size.
+    At 10,000 articles the build process kept 18 MB so, mostly from canonicalizing blank nodes."""
+    malloc_trim = getattr(_LIBC, "malloc_trim", None)
+    if malloc_trim is not None:
+        malloc_trim(0)
 
 
 def _end_with_parent(parent: int) -> None:
     """Make a worker end when the build that forked it is killed (SIGKILL, the OOM killer). Otherwise an
     idle worker waits for tasks forever: forked, it holds the write end of its own task queue."""
     if sys.platform == "linux":
-        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+        _LIBC.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
     if os.getppid() != parent:  # the parent died before the line above
         os._exit(1)
+

@@ -84,9 +84,9 @@ def test_the_store_of_a_small_change_is_the_previous_one_with_the_changed_graph_
     added = Quad(dropped.subject, dropped.predicate, NamedNode("https://example.org/replaced"), NamedNode(changed))
     new_graph = old_graph - {dropped} | {added}
     dump_part(tmp_path / "new", UNION_NQUADS).write_bytes(serialize(new_graph, format=RdfFormat.N_QUADS))
-    graphs = [GraphParts(name, tmp_path / "absent" / name.rsplit("/", 1)[-1], key)
+    graphs = [GraphParts(name, tmp_path / "absent", name.rsplit("/", 1)[-1], key)
               for name, key in previous.graph_keys.items() if name != changed]
-    graphs.append(GraphParts(changed, tmp_path / "new", "a new key"))
+    graphs.append(GraphParts(changed, tmp_path, "new", "a new key"))
 
     load_store(tmp_path / "store", graphs, previous)
     assert set(Store.read_only(str(tmp_path / "store"))) == before - old_graph | new_graph
@@ -108,7 +108,7 @@ def test_a_fresh_store_loaded_a_slice_at_a_time_holds_every_graph_once(project, 
         part = dump_part(tmp_path / "parts" / str(index), UNION_NQUADS)
         part.parent.mkdir(exist_ok=True)
         part.write_bytes(serialize([q for q in quads if q.graph_name.value == name], format=RdfFormat.N_QUADS))
-        graphs.append(GraphParts(name, tmp_path / "parts" / str(index), name))
+        graphs.append(GraphParts(name, tmp_path / "parts", str(index), name))
     assert len(graphs) == ARTICLES + 2  # and the entities and ontology graphs
 
     sizes = [dump_part(graph.stem, UNION_NQUADS).stat().st_size for graph in graphs]
@@ -126,6 +126,50 @@ def test_work_in_a_child_process_returns_its_result_and_raises_its_error(tmp_pat
     assert in_child(os.getpid) != os.getpid()
     with pytest.raises(FileNotFoundError):
         in_child((tmp_path / "missing").read_bytes)
+
+
+def resident_mb() -> int:
+    """This process's resident memory (VmRSS), in MB."""
+    status = Path("/proc/self/status").read_text()
+    return int(re.search(r"^VmRSS:\s+(\d+) kB", status, re.M).group(1)) // 1024
+
+
+def test_a_worker_does_not_start_with_memory_its_parent_freed():
+    """A forked process counts every page resident in its parent. Memory the parent freed but C's
+    allocator kept (the build frees much before it forks) is handed back before forking."""
+    import ctypes
+
+    from kg.workers import in_child
+
+    libc = ctypes.CDLL(None)
+    libc.malloc.restype = ctypes.c_void_p
+    libc.free.argtypes = [ctypes.c_void_p]
+    blocks = [libc.malloc(64 << 10) for _ in range(1024)]  # 64 MB in blocks that malloc takes from its heap
+    for block in blocks:
+        ctypes.memset(block, 1, 64 << 10)
+    for block in blocks[:-1]:  # the last one keeps free() from shrinking the heap by itself
+        libc.free(block)
+    parent = resident_mb()
+    child = in_child(resident_mb)
+    libc.free(blocks[-1])
+    assert child < parent - 48, (parent, child)
+
+
+def test_input_files_are_hashed_in_path_order_without_following_linked_folders(tmp_path):
+    """A release's fingerprint hashes the input files in the order Paths sort, the order it always had:
+    a folder's files before a sibling whose name extends the folder's."""
+    import os
+
+    from kg.build import files_under
+
+    for name in ["a/b.txt", "a/b/c/d.txt", "a-b/c.txt", "a.txt", "ab", "A/z"]:
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(name)
+    os.symlink(tmp_path / "a", tmp_path / "linked-folder")
+    os.symlink(tmp_path / "a.txt", tmp_path / "linked-file")
+    listed = [name for name, _ in files_under(str(tmp_path), "")]
+    assert listed == ["A/z", "a/b/c/d.txt", "a/b.txt", "a-b/c.txt", "a.txt", "ab", "linked-file"]
+    assert listed == [path.relative_to(tmp_path).as_posix() for path in sorted(tmp_path.rglob("*")) if path.is_file()]
 
 
 def test_a_server_started_during_a_build_serves_the_last_complete_release(project, tmp_path, kg_serve):

@@ -51,12 +51,13 @@ def corpus(articles: int) -> tuple[list, Iterator[list]]:
             len(list((project.seeds / "articles").iterdir())) != articles:
         generate_corpus(project.root, articles)
     iris = Iris()
-    registry, folders = load_corpus(project.seeds, project.root)
+    registry, articles = load_corpus(project.seeds, project.root)
     ontology = ontology_quads(project.ontology, iris)
     shared = [q.triple for q in ontology + registry_quads(registry, iris)]
     codes = cameo_codes(ontology)
-    units = ([q.triple for q in article_quads(load_article(f, registry, codes, project.root), registry, iris)]
-             for f in folders)
+    units = ([q.triple for q in article_quads(load_article(project.articles / name, registry, codes, project.root),
+                                               registry, iris)]
+             for name in articles)
     return shared, units
 
 
