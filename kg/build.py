@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Callable, Iterator
 
 from pyoxigraph import Quad, RdfFormat, Triple, parse, serialize
 
@@ -27,7 +27,7 @@ from kg.rdf import (CAMEO, DEFAULT_BASE, ENTITIES_GRAPH, ONTOLOGY_GRAPH, SKOS, I
                     canonical, ontology_quads, registry_quads, registry_sources)
 from kg.seeds import SeedError, SeedProblem
 from kg.validate import Gate, ValidationResult, Violation, conforming_result, load_shapes, report_turtle
-from kg.workers import in_workers
+from kg.workers import child_forked_now, in_workers
 
 INPUT_FOLDERS = ("ontology", "seeds", "shapes")
 FORMAT_TIMING = "parts of "  # + a dump's name: the timing of that format's parts, in worker seconds summed
@@ -178,6 +178,14 @@ def build(project: Project, build_dir: Path, iris: Iris, timings: dict[str, floa
 
 
 def _build(project: Project, build_dir: Path, iris: Iris, timings: dict[str, float]) -> Release:
+    # Forked before anything is read, to load the store and describe the release: a forked process counts
+    # its parent's memory, and this one comes to hold data per article.
+    with child_forked_now() as apart:
+        return _build_apart(project, build_dir, iris, timings, apart)
+
+
+def _build_apart(project: Project, build_dir: Path, iris: Iris, timings: dict[str, float],
+                 apart: Callable[..., Any]) -> Release:
     digests = input_digests(project)
     fingerprint = input_fingerprint(iris, digests)
     existing = current_release(build_dir)
@@ -234,7 +242,7 @@ def _build(project: Project, build_dir: Path, iris: Iris, timings: dict[str, flo
     parts = [GraphParts(name, cache.parts, stem, stem) for name, stem in zip(names, stems)]
     shared = [list(canonical(entities)), list(canonical(ontology))]
     return publish_release(build_dir, fingerprint, parts, shared, context, report, summary, timings,
-                           sorted(project.shapes.glob("*.ttl")))
+                           sorted(project.shapes.glob("*.ttl")), apart)
 
 
 @dataclass(frozen=True)

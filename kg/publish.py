@@ -21,14 +21,13 @@ import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable
+from typing import Any, Callable, Iterable
 
 from pyoxigraph import NamedNode, Quad, RdfFormat, Store, parse, serialize
 
 from kg.describe import DatasetInfo, describe_release, statistics
 from kg.jsonld import DOCUMENT_FOOTER, JsonLdContext, document_header, write_items
 from kg.rdf import PREFIXES, SHAPES_PREFIXES, canonical, stable_blank_nodes
-from kg.workers import in_child
 
 RELEASES = "releases"
 CURRENT = "current"
@@ -225,13 +224,15 @@ class GraphParts:
 
 def publish_release(build_dir: Path, release_id: str, graphs: list[GraphParts], shared: list[list[Quad]],
                     context: JsonLdContext, validation_report: bytes, summary: dict, timings: dict[str, float],
-                    shapes_files: list[Path]) -> Release:
+                    shapes_files: list[Path], apart: Callable[..., Any]) -> Release:
     """Write a complete release, then make it current.
 
     `graphs` are the articles' graphs with their dump parts written, `shared` the shared graphs, all
     in graph order: every dump is the concatenation of their parts, streamed, never the whole corpus
     in memory. `timings` receives seconds per stage. `shapes_files` (the SHACL shapes the release was
     validated against) are published as one file, so the server can show them without the repository.
+    `apart(work, *args)` runs the store load and the dataset statistics in a process that holds none of
+    the caller's per-article data (`kg.workers.child_forked_now`).
     """
     releases = build_dir / RELEASES
     releases.mkdir(parents=True, exist_ok=True)
@@ -246,8 +247,7 @@ def publish_release(build_dir: Path, release_id: str, graphs: list[GraphParts], 
         quads = assemble_dumps([graph.stem for graph in graphs], dumps, context)
         timings["dumps"] = time.perf_counter() - began
         began = time.perf_counter()
-        # In a child process: a process keeps the memory RocksDB used, and the statistics below fork workers.
-        in_child(load_store, staging / "store", graphs, current_release(build_dir))
+        apart(load_store, staging / "store", graphs, current_release(build_dir))
         (staging / GRAPHS_FILE).write_text(json.dumps({g.name: g.key for g in graphs}, indent=0) + "\n",
                                            encoding="utf-8")
         shutil.rmtree(staging / "parts")
@@ -255,8 +255,7 @@ def publish_release(build_dir: Path, release_id: str, graphs: list[GraphParts], 
         began = time.perf_counter()
         # The description lists the dumps with their checksums, so it cannot be inside them: it is
         # published beside them (and in SHA256SUMS), and served at /.well-known/void.
-        stats = statistics(dumps / UNION_NQUADS, staging / "statistics")
-        description = describe_release(stats, DatasetInfo(release_id, summary), inventory(dumps))
+        description = apart(describe_dumps, dumps, staging / "statistics", DatasetInfo(release_id, summary))
         (dumps / DESCRIPTION_FILE).write_bytes(description)
         # Likewise the SHACL report of the build: published with the dumps, not a distribution of the data.
         (dumps / VALIDATION_REPORT_FILE).write_bytes(validation_report)
@@ -274,6 +273,11 @@ def publish_release(build_dir: Path, release_id: str, graphs: list[GraphParts], 
     point_current(build_dir, final)
     prune_releases(releases, keep=final)
     return Release(final)
+
+
+def describe_dumps(dumps: Path, scratch: Path, info: DatasetInfo) -> bytes:
+    """The description of a release's dumps, with the statistics of its union N-Quads dump."""
+    return describe_release(statistics(dumps / UNION_NQUADS, scratch), info, inventory(dumps))
 
 
 def shared_parts(shared: list[list[Quad]], folder: Path, context: JsonLdContext) -> list[GraphParts]:

@@ -1,5 +1,5 @@
 """Build work in forked processes: independent tasks spread over the CPUs (the stages that are pure
-Python), or one task alone so that the memory it takes is handed back when it ends."""
+Python), or work kept apart from the build's memory in a process forked early."""
 from __future__ import annotations
 
 import ctypes
@@ -7,8 +7,9 @@ import multiprocessing
 import os
 import signal
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
 from typing import Any, TypeVar
 
 T = TypeVar("T")
@@ -26,10 +27,22 @@ def in_workers(work: Callable[..., T], tasks: Iterable) -> list[T]:
         return list(pool.map(work, tasks))
 
 
-def in_child(work: Callable[..., T], *args: Any) -> T:
-    """`work(*args)` in one forked process. The memory it takes (a store engine's caches, say) goes
-    back to the system when it ends, instead of staying in this process and every process it forks
-    later, which count it in their own resident size."""
+@contextmanager
+def child_forked_now() -> Iterator[Callable[..., Any]]:
+    """A process forked at once, to run work later: `run(work, *args)` returns `work(*args)`, computed in
+    a process of its own forked from that one.
+
+    A forked process counts its parent's resident memory in its own resident size. Forked from a
+    process that was forked while this one was small, work holds none of what this process takes
+    meanwhile (a build's per-article data), nor what earlier work took (a store engine's caches, say):
+    that goes back to the system when the work ends.
+    """
+    with _pool(1) as pool:
+        pool.submit(os.getpid).result()  # the pool forks its worker for its first task
+        yield lambda work, *args: pool.submit(_in_own_process, work, *args).result()
+
+
+def _in_own_process(work: Callable[..., T], *args: Any) -> T:
     with _pool(1) as pool:
         return pool.submit(work, *args).result()
 

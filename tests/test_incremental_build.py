@@ -117,29 +117,34 @@ def test_a_fresh_store_loaded_a_slice_at_a_time_holds_every_graph_once(project, 
     assert store_quads(tmp_path) == quads
 
 
-def test_work_in_a_child_process_returns_its_result_and_raises_its_error(tmp_path):
-    """How the build loads its store: in a forked process, whose memory is handed back when it ends."""
-    import os
-
-    from kg.workers import in_child
-
-    assert in_child(os.getpid) != os.getpid()
-    with pytest.raises(FileNotFoundError):
-        in_child((tmp_path / "missing").read_bytes)
-
-
-def resident_mb() -> int:
+def resident_mb(_: object = None) -> int:
     """This process's resident memory (VmRSS), in MB."""
     status = Path("/proc/self/status").read_text()
     return int(re.search(r"^VmRSS:\s+(\d+) kB", status, re.M).group(1)) // 1024
 
 
+def test_work_in_a_child_forked_early_returns_its_result_raises_its_error_and_has_its_own_memory(tmp_path):
+    """How the build loads its store and counts its statistics: in a process forked before the build
+    read anything, which holds none of what the build took since."""
+    import os
+
+    from kg.workers import child_forked_now
+
+    with child_forked_now() as apart:
+        ballast = bytes(range(256)) * (512 << 10)  # 128 MB, resident
+        assert apart(os.getpid) != os.getpid()
+        with pytest.raises(FileNotFoundError):
+            apart((tmp_path / "missing").read_bytes)
+        parent, child = resident_mb(), apart(resident_mb)
+    assert child < parent - 100, (parent, child, len(ballast))
+
+
 def test_a_worker_does_not_start_with_memory_its_parent_freed():
-    """A forked process counts every page resident in its parent. Memory the parent freed but C's
+    """A forked worker counts every page resident in its parent. Memory the parent freed but C's
     allocator kept (the build frees much before it forks) is handed back before forking."""
     import ctypes
 
-    from kg.workers import in_child
+    from kg.workers import in_workers
 
     libc = ctypes.CDLL(None)
     libc.malloc.restype = ctypes.c_void_p
@@ -150,9 +155,9 @@ def test_a_worker_does_not_start_with_memory_its_parent_freed():
     for block in blocks[:-1]:  # the last one keeps free() from shrinking the heap by itself
         libc.free(block)
     parent = resident_mb()
-    child = in_child(resident_mb)
+    workers = in_workers(resident_mb, [1, 2])
     libc.free(blocks[-1])
-    assert child < parent - 48, (parent, child)
+    assert max(workers) < parent - 48, (parent, workers)
 
 
 def test_input_files_are_hashed_in_path_order_without_following_linked_folders(tmp_path):
