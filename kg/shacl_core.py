@@ -103,7 +103,7 @@ def encode(term):
     return encoded_literal(term.value, term.datatype.value)
 
 
-@lru_cache(maxsize=1 << 12)  # dates and text offsets recur across articles; a bounded cache, as builds run long
+@lru_cache(maxsize=1 << 12)  # dates and text offsets recur across articles; small, as a worker keeps it all build
 def encoded_literal(lexical: str, datatype: str) -> Literal:
     prefix = TYPED if well_typed(lexical, datatype) else ILL_TYPED
     return Literal(lexical, datatype=NamedNode(prefix + datatype.replace("#", "%23")))

@@ -87,19 +87,20 @@ def test_the_seed_units_agree(seed_quads, shapes, core, article_unit):
 def test_a_synthetic_corpus_agrees_unit_by_unit_in_one_batch(tmp_path, shapes, core):
     sys.path.insert(0, str(REPO / "benchmarks"))
     from corpus import generate_corpus
-    from kg.build import cameo_codes
-    from kg.mapping import ARTICLES_FOLDER, load_article, load_corpus
+    from kg.build import Project, cameo_codes
+    from kg.mapping import load_article, load_corpus
     from kg.rdf import Iris, article_quads, ontology_quads, registry_quads
 
     generate_corpus(tmp_path, 20)
     iris = Iris()
-    registry, articles = load_corpus(tmp_path / "seeds", tmp_path)
+    project = Project(tmp_path)
+    registry, articles = load_corpus(project.seeds, tmp_path)
     ontology = ontology_quads(REPO / "ontology", iris)
     gate = Gate(shapes, [q.triple for q in ontology + registry_quads(registry, iris)])
     codes = cameo_codes(ontology)
     units = {}
     for name in articles:
-        mapping = load_article(tmp_path / "seeds" / ARTICLES_FOLDER / name, registry, codes, tmp_path)
+        mapping = load_article(project.articles / name, registry, codes, tmp_path)
         article = [q.triple for q in article_quads(mapping, registry, iris)]
         units[name] = list(dict.fromkeys(article + gate.context.needed_by(article)))
     assert len(units) == 20
