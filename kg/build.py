@@ -147,9 +147,10 @@ class ArticleCache:
         graphs = {f"{article}.{self.keys[article]}" for article in articles}
         parts = {f"{graph}.{context_key}" for graph in graphs}
         for folder, used in ((self.folder, graphs), (self.parts, parts)):
-            for file in folder.iterdir():
-                if file.name.removesuffix(".tmp").removesuffix(".gz").rsplit(".", 1)[0] not in used:
-                    file.unlink()
+            with os.scandir(folder) as files:  # one name at a time: a listing of 10,000 articles' parts took 10 MB
+                for file in files:
+                    if file.name.removesuffix(".tmp").removesuffix(".gz").rsplit(".", 1)[0] not in used:
+                        os.unlink(file.path)
 
 
 @contextmanager

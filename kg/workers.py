@@ -36,6 +36,9 @@ def child_forked_now() -> Iterator[Callable[..., Any]]:
     process that was forked while this one was small, work holds none of what this process takes
     meanwhile (a build's per-article data), nor what earlier work took (a store engine's caches, say):
     that goes back to the system when the work ends.
+
+    Enter it before this process opens a store: the store engine's background threads do not survive a
+    fork, and a store written in a process forked after waits for them forever when it flushes.
     """
     with _pool(1) as pool:
         pool.submit(os.getpid).result()  # the pool forks its worker for its first task
@@ -48,12 +51,12 @@ def _in_own_process(work: Callable[..., T], *args: Any) -> T:
 
 
 def _pool(workers: int) -> ProcessPoolExecutor:
-    _hand_back_freed_memory()
+    hand_back_freed_memory()
     return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork"),
                                initializer=_end_with_parent, initargs=(os.getpid(),))
 
 
-def _hand_back_freed_memory() -> None:
+def hand_back_freed_memory() -> None:
     """Give the system the memory that C's allocator keeps after frees (glibc's malloc_trim): a forked
     process starts with every page resident in its parent, freed or not, in its own resident size.
     At 10,000 articles the build process kept 18 MB so, mostly from canonicalizing blank nodes."""
