@@ -21,7 +21,7 @@ import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, Iterator
 
 from pyoxigraph import NamedNode, Quad, RdfFormat, Store, parse, serialize
 
@@ -233,8 +233,8 @@ def publish_release(build_dir: Path, release_id: str, graphs: list[GraphParts], 
     in graph order: every dump is the concatenation of their parts, streamed, never the whole corpus
     in memory. `timings` receives seconds per stage. `shapes_files` (the SHACL shapes the release was
     validated against) are published as one file, so the server can show them without the repository.
-    `apart(work, *args)` runs the store load and the dataset statistics in a process that holds none of
-    the caller's per-article data (`kg.workers.child_forked_now`).
+    `apart(work, *args)` runs each segment of the store load, and the dataset statistics, in a process that
+    holds none of the caller's per-article data (`kg.workers.child_forked_now`).
     """
     releases = build_dir / RELEASES
     releases.mkdir(parents=True, exist_ok=True)
@@ -309,15 +309,23 @@ def load_store(path: Path, graphs: list[GraphParts], previous: Release | None, a
     if known and len(changed) + len(gone) <= len(graphs) * INCREMENTAL_SHARE:
         apart(_replace_graphs, previous.store_path, path, sorted(gone), changed)
     else:
-        segment: list[GraphParts] = []
-        size = 0
-        for graph in graphs:
-            segment.append(graph)
-            size += dump_part(graph.stem, UNION_NQUADS).stat().st_size
-            if size >= STORE_SEGMENT_BYTES or graph is graphs[-1]:
-                apart(_bulk_load, path, segment)
-                segment, size = [], 0
+        for segment in _groups_of_size(graphs, STORE_SEGMENT_BYTES):
+            apart(_bulk_load, path, segment)
     apart(_compact, path)
+
+
+def _groups_of_size(graphs: list[GraphParts], limit: int) -> Iterator[list[GraphParts]]:
+    """The graphs in order, in consecutive groups of about `limit` bytes of N-Quads (the last one may be less)."""
+    group: list[GraphParts] = []
+    size = 0
+    for graph in graphs:
+        group.append(graph)
+        size += dump_part(graph.stem, UNION_NQUADS).stat().st_size
+        if size >= limit:
+            yield group
+            group, size = [], 0
+    if group:
+        yield group
 
 
 def _replace_graphs(source: Path, path: Path, gone: list[str], changed: list[GraphParts]) -> None:
@@ -335,13 +343,10 @@ def _bulk_load(path: Path, graphs: list[GraphParts]) -> None:
     """Add the graphs to the store at `path`, about BULK_LOAD_BYTES of N-Quads per bulk load: the engine's
     memory grows with a load's size. What it frees after each goes back to the system."""
     store = Store(str(path))
-    batch = bytearray()
-    for graph in graphs:
-        batch += dump_part(graph.stem, UNION_NQUADS).read_bytes()
-        if len(batch) >= BULK_LOAD_BYTES or graph is graphs[-1]:
-            store.bulk_load(bytes(batch), format=RdfFormat.N_QUADS)
-            batch.clear()
-            hand_back_freed_memory()
+    for batch in _groups_of_size(graphs, BULK_LOAD_BYTES):
+        store.bulk_load(b"".join(dump_part(graph.stem, UNION_NQUADS).read_bytes() for graph in batch),
+                        format=RdfFormat.N_QUADS)
+        hand_back_freed_memory()
 
 
 def _compact(path: Path) -> None:
