@@ -10,6 +10,8 @@ same answers to the mix before it is measured. Writes a Markdown table with thro
 
     python benchmarks/endpoint/run.py --articles 150 --seconds 10 --rounds 3 --out benchmarks/endpoint/RESULTS.md
 
+`--kg-workers 2 4` runs kg serve once per worker count, side by side with the others, to choose the default.
+
 Needs `wrk` (apt-get install wrk) and the benchmark extra: pip install -e '.[bench]'.
 """
 from __future__ import annotations
@@ -164,6 +166,8 @@ def main() -> int:
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--rounds", type=int, default=3, help="times every server runs every cell, alternately")
     parser.add_argument("--out", type=Path, default=REPO / "benchmarks" / "endpoint" / "RESULTS.md")
+    parser.add_argument("--kg-workers", type=int, nargs="+", default=[], metavar="N",
+                        help="run kg serve with each of these worker counts (default: once, with its default count)")
     args = parser.parse_args()
     if not shutil.which("wrk"):
         sys.exit("wrk is needed: apt-get install wrk")
@@ -175,9 +179,10 @@ def main() -> int:
     subprocess.run([str(BIN / "oxigraph"), "load", "--location", str(oxigraph_db), "--file", str(data)],
                    check=True, capture_output=True)
     subprocess.run([str(BIN / "oxigraph"), "optimize", "--location", str(oxigraph_db)], check=True, capture_output=True)
+    kg_serve = [str(BIN / "kg"), "serve", "--data", str(data), "--port", "{port}", "--cache-dir", str(WORK / "kg-cache")]
     servers = [
-        Server("kg serve", [str(BIN / "kg"), "serve", "--data", str(data), "--port", "{port}",
-                            "--cache-dir", str(WORK / "kg-cache")], "/sparql", KG_READY),
+        *([Server(f"kg serve, {count} workers", [*kg_serve, "--workers", str(count)], "/sparql", KG_READY)
+           for count in args.kg_workers] or [Server("kg serve", kg_serve, "/sparql", KG_READY)]),
         Server("oxigraph serve-read-only", [str(BIN / "oxigraph"), "serve-read-only", "--location", str(oxigraph_db),
                                             "--bind", "127.0.0.1:{port}", "--union-default-graph"], "/query"),
         Server("rdflib-endpoint", [str(BIN / "rdflib-endpoint"), "serve", str(data), "--host", "127.0.0.1",
@@ -241,37 +246,45 @@ def median_cpu(runs: list[dict]) -> float | None:
 
 
 def report(results: dict, triples: int, loads: list[float], args: argparse.Namespace) -> str:
-    """The Markdown report: per cell the median req/s of each server, its min–max, and ratios of medians."""
-    measured = [results[name] for name in ("kg serve", "oxigraph serve-read-only", "rdflib-endpoint", IN_PROCESS)]
+    """The Markdown report: per cell the median req/s of each server, its min–max, and ratios of medians; one row
+    per kg serve configuration, beside the same figures of its peers."""
+    peers = ("oxigraph serve-read-only", "rdflib-endpoint", IN_PROCESS)
+    variants = [name for name in results if name.startswith("kg serve")]
     rows, cpu_rows = [], []
     for workload in ("lookup", "mix"):
         for clients in CONCURRENCY:
             key = (workload, clients)
-            cpu = [median_cpu(server.get(key, [])) for server in measured]
-            cpu_rows.append(f"| {workload} | {clients} | {' | '.join('–' if ms is None else f'{ms:.2f}' for ms in cpu)} | "
-                            f"{f'{cpu[1] / cpu[0]:.2f}×' if cpu[0] and cpu[1] else '–'} |")
-            cells = []
-            medians = []
-            for server in measured:
-                runs = server.get(key, [])
-                rates = [run["rps"] for run in runs]
-                failures = sum(run["non_2xx"] + run["errors"] for run in runs)
-                medians.append(median(rates) if rates else None)
-                cells.append(f"{median(rates):,.0f} ({min(rates):,.0f}–{max(rates):,.0f})"
-                             + (f", {failures} failed" if failures else "") if rates else "–")
-            ratio_ox = f"{medians[0] / medians[1]:.2f}×" if medians[0] and medians[1] else "–"
-            ratio_rl = f"{medians[0] / medians[2]:.1f}×" if medians[0] and medians[2] else "–"
-            ratio_ip = f"{medians[0] / medians[3]:.2f}×" if medians[0] and medians[3] else "–"
-            rows.append(f"| {workload} | {clients} | {' | '.join(cells)} | {ratio_ox} | {ratio_rl} | {ratio_ip} |")
+            for variant in variants:
+                measured = [results[name] for name in (variant, *peers)]
+                label = f"{workload} | {clients} | " + (f"{variant.removeprefix('kg serve, ').removesuffix(' workers')} | " if args.kg_workers else "")
+                cpu = [median_cpu(server.get(key, [])) for server in measured]
+                cpu_rows.append(f"| {label}{' | '.join('–' if ms is None else f'{ms:.2f}' for ms in cpu)} | "
+                                f"{f'{cpu[1] / cpu[0]:.2f}×' if cpu[0] and cpu[1] else '–'} |")
+                cells = []
+                medians = []
+                for server in measured:
+                    runs = server.get(key, [])
+                    rates = [run["rps"] for run in runs]
+                    failures = sum(run["non_2xx"] + run["errors"] for run in runs)
+                    medians.append(median(rates) if rates else None)
+                    cells.append(f"{median(rates):,.0f} ({min(rates):,.0f}–{max(rates):,.0f})"
+                                 + (f", {failures} failed" if failures else "") if rates else "–")
+                ratio_ox = f"{medians[0] / medians[1]:.2f}×" if medians[0] and medians[1] else "–"
+                ratio_rl = f"{medians[0] / medians[2]:.1f}×" if medians[0] and medians[2] else "–"
+                ratio_ip = f"{medians[0] / medians[3]:.2f}×" if medians[0] and medians[3] else "–"
+                rows.append(f"| {label}{' | '.join(cells)} | {ratio_ox} | {ratio_rl} | {ratio_ip} |")
+    workers_column = ("| kg serve workers ", "|---") if args.kg_workers else ("", "")
+    command = (f"python benchmarks/endpoint/run.py --articles {args.articles} --seconds {args.seconds} --rounds {args.rounds}"
+               + (f" --kg-workers {' '.join(map(str, args.kg_workers))}" if args.kg_workers else ""))
     versions = subprocess.run([str(BIN / "oxigraph"), "--version"], capture_output=True, text=True).stdout.strip()
     startup = {name: median(runs["startup"]) for name, runs in results.items() if "startup" in runs}
     return f"""# `/sparql` throughput: kg serve vs oxigraph serve vs rdflib-endpoint
 
-Generated by `python benchmarks/endpoint/run.py --articles {args.articles} --seconds {args.seconds} --rounds {args.rounds}`
+Generated by `{command}`
 on {datetime.date.today().isoformat()}: the release of {args.articles} synthetic articles (`benchmarks/corpus.py`,
 {triples:,} quads in named graphs; the default graph is their union on every server), {os.cpu_count()} CPUs,
 Python {platform.python_version()}, {versions}. All servers on 127.0.0.1, on-disk stores, default settings
-(kg serve: its default worker count). Load from `wrk -t1` on the same machine, {args.seconds} s per cell, 10 s
+(kg serve: {"the worker counts given" if args.kg_workers else "its default worker count"}). Load from `wrk -t1` on the same machine, {args.seconds} s per cell, 10 s
 request timeout. `lookup` rotates over 100 single-entity `CONSTRUCT {{ e:person-N ?p ?o }}` queries
 (N-Triples); `mix` rotates over the {len(MIX)} queries of `benchmarks/workload.py` ({", ".join(MIX)}; SPARQL JSON
 but the lookup), after checking that every server gives the same number of results to each.
@@ -280,7 +293,7 @@ The servers take turns: each round runs the in-process cells, then starts each s
 cells, {args.rounds} rounds.
 Each cell shows the **median** req/s over the rounds and, in brackets, the lowest and highest; ratios are
 of medians. Median startup (s, to the first answer, and for kg serve until every worker accepts; kg serve reuses its loaded store after the first round):
-kg serve {startup['kg serve']:.1f}, oxigraph {startup['oxigraph serve-read-only']:.1f} (data loaded beforehand with
+{", ".join(f"{name} {startup[name]:.1f}" for name in variants)}, oxigraph {startup['oxigraph serve-read-only']:.1f} (data loaded beforehand with
 `oxigraph load`), rdflib-endpoint {startup['rdflib-endpoint']:.1f}.
 The machine is shared and noisy: 1-minute load average at the start of the cells {min(loads):.1f}–{max(loads):.1f}
 (median {median(loads):.1f}) on {os.cpu_count()} CPUs. Read the ratios, not the absolute numbers.
@@ -289,8 +302,8 @@ The machine is shared and noisy: 1-minute load average at the start of the cells
 clients, in the harness's process, evaluating and serializing the same queries in turn on the oxigraph
 store (pyoxigraph {importlib.metadata.version("pyoxigraph")}, the engine of kg serve), queries/s.
 
-| workload | clients | kg serve req/s | oxigraph serve req/s | rdflib-endpoint req/s | {IN_PROCESS} q/s | kg / oxigraph | kg / rdflib-endpoint | kg / in-process |
-|---|---|---|---|---|---|---|---|---|
+| workload | clients {workers_column[0]}| kg serve req/s | oxigraph serve req/s | rdflib-endpoint req/s | {IN_PROCESS} q/s | kg / oxigraph | kg / rdflib-endpoint | kg / in-process |
+|---|---{workers_column[1]}|---|---|---|---|---|---|---|
 {chr(10).join(rows)}
 
 CPU per request, in ms (median over the rounds): the user and system time of the server's processes
@@ -298,8 +311,8 @@ during the cell (for {IN_PROCESS}: of the harness's process), divided by the req
 less on how busy the rest of the machine was than req/s does; the last column is how much CPU oxigraph spent
 for each ms kg serve spent.
 
-| workload | clients | kg serve | oxigraph serve | rdflib-endpoint | {IN_PROCESS} | oxigraph / kg |
-|---|---|---|---|---|---|---|
+| workload | clients {workers_column[0]}| kg serve | oxigraph serve | rdflib-endpoint | {IN_PROCESS} | oxigraph / kg |
+|---|---{workers_column[1]}|---|---|---|---|---|
 {chr(10).join(cpu_rows)}
 """
 
