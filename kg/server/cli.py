@@ -32,8 +32,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--allow-service-host", action="append", default=[], metavar="HOST",
                         help="allow SERVICE calls to this host (repeatable; none by default)")
     parser.add_argument("--workers", type=_positive(int), default=2 * (os.cpu_count() or 1),
-                        help="server processes (default: twice the number of CPUs, which measured faster "
-                             "than one per CPU on mixed queries)")
+                        help="server processes (default: twice the number of CPUs; benchmarks/endpoint/run.py "
+                             "--kg-workers compares counts)")
     parser.add_argument("--cache-dir", type=Path, default=None,
                         help="where stores loaded from --data are kept (default: ~/.cache/diplomacy-kg/stores)")
     parser.add_argument("--build-dir", type=Path, default=Path("build"),
