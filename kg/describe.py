@@ -14,6 +14,7 @@ import re
 import shutil
 import zlib
 from collections import Counter
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from pathlib import Path
@@ -99,12 +100,32 @@ class DatasetInfo:
 
 @dataclass(frozen=True)
 class Statistics:
-    """The answers to COUNT_QUERIES (by name), PARTITION_QUERIES (by kind: sorted (IRI, count) rows) and
-    ARTICLES_QUERY (article, url, publication date, sorted by article)."""
+    """The answers to COUNT_QUERIES (by name) and to the class and property PARTITION_QUERIES (sorted (IRI, count)
+    rows), held in memory: they do not grow with the corpus. The graph partition's rows and ARTICLES_QUERY's rows
+    do, so they are read back from the files in `folder`, in the dump's order, each time they are asked for."""
 
     counts: dict[str, int]
-    partitions: dict[str, list[tuple[str, int]]]
-    articles: list[tuple[NamedNode, NamedNode | Literal, str]]
+    partitions: dict[str, list[tuple[str, int]]]  # "class", "property"
+    folder: Path
+    slices: int
+
+    def partition(self, kind: str) -> Iterator[tuple[str, int]]:
+        """The rows of PARTITION_QUERIES[kind]: per graph in the dump's order, else sorted."""
+        if kind != "graph":
+            yield from self.partitions[kind]
+            return
+        for index in range(self.slices):
+            with (self.folder / f"{index}.graphs").open("rb") as rows:
+                for row in rows:
+                    graph, count = row.rsplit(b" ", 1)
+                    yield graph[1:-1].decode(), int(count)
+
+    def articles(self) -> Iterator[tuple[NamedNode, NamedNode | Literal, str]]:
+        """ARTICLES_QUERY's rows (article, url, publication date), in the dump's order."""
+        for index in range(self.slices):
+            facts = iter(parse(path=self.folder / f"{index}.articles", format=RdfFormat.N_TRIPLES))
+            for url, published in zip(facts, facts):  # written in pairs by _split
+                yield url.subject, url.object, published.object.value
 
 
 RDF_TYPE_TERM = f"<{PREFIXES['rdf']}type>".encode()
@@ -120,8 +141,10 @@ PUBLISHED_TERM = f"<{PREFIXES['schema']}datePublished>".encode()
 ARTICLE_FACTS = frozenset({RDF_TYPE_TERM, URL_TERM, PUBLISHED_TERM})  # what ARTICLES_QUERY asks of each article
 
 
-def statistics(nquads: Path, scratch: Path, bucket_bytes: int = BUCKET_BYTES) -> Statistics:
-    """The statistics of a canonical N-Quads file (one quad per line, every quad in a named graph).
+@contextmanager
+def statistics(nquads: Path, scratch: Path, bucket_bytes: int = BUCKET_BYTES) -> Iterator[Statistics]:
+    """The statistics of a canonical N-Quads file (one quad per line, every quad in a named graph, each graph's
+    quads on consecutive lines, as the dumps are written); `scratch` holds their rows until the block ends.
 
     Triples are spread over buckets by subject and objects by value, so each distinct triple, subject
     and object falls in one bucket only, and each bucket is counted on its own: memory is bounded by
@@ -130,54 +153,51 @@ def statistics(nquads: Path, scratch: Path, bucket_bytes: int = BUCKET_BYTES) ->
     """
     buckets = max(1, -(-nquads.stat().st_size // bucket_bytes))
     scratch.mkdir(parents=True, exist_ok=True)
-    slices = _line_slices(nquads, os.cpu_count() or 1)
-    graphs: Counter[bytes] = Counter()
-    facts: dict[tuple[bytes, bytes], dict[bytes, bytes]] = {}
-    for found, slice_facts in in_workers(_split, [(nquads, start, end, scratch / str(index), buckets)
-                                                  for index, (start, end) in enumerate(slices)]):
-        graphs.update(found)
-        for key, values in slice_facts.items():
-            facts.setdefault(key, {}).update(values)
-    counts = Counter({name: 0 for name in COUNT_QUERIES})
-    properties: Counter[bytes] = Counter()
-    classes: Counter[bytes] = Counter()
-    for found, bucket_properties, bucket_classes in in_workers(
-            _count, [[scratch / f"{index}.{bucket}" for index in range(len(slices))] for bucket in range(buckets)]):
-        counts.update(found)
-        properties.update(bucket_properties)
-        classes.update(bucket_classes)
-    counts.update(classes=len(classes), properties=len(properties))
-    shutil.rmtree(scratch)
+    try:
+        slices = _graph_slices(nquads, os.cpu_count() or 1)
+        in_workers(_split, [(nquads, start, end, scratch / str(index), buckets)
+                            for index, (start, end) in enumerate(slices)])
+        counts = Counter({name: 0 for name in COUNT_QUERIES})
+        properties: Counter[bytes] = Counter()
+        classes: Counter[bytes] = Counter()
+        for found, bucket_properties, bucket_classes in in_workers(
+                _count, [[scratch / f"{index}.{bucket}" for index in range(len(slices))] for bucket in range(buckets)]):
+            counts.update(found)
+            properties.update(bucket_properties)
+            classes.update(bucket_classes)
+        counts.update(classes=len(classes), properties=len(properties))
+        for bucket_file in [*scratch.glob("*.s"), *scratch.glob("*.o")]:
+            bucket_file.unlink()
 
-    def rows(counter: Counter[bytes]) -> list[tuple[str, int]]:
-        return sorted((term[1:-1].decode(), n) for term, n in counter.items() if term.startswith(b"<"))
-    return Statistics(dict(counts), {"graph": rows(graphs), "class": rows(classes), "property": rows(properties)},
-                      _articles(facts))
+        def rows(counter: Counter[bytes]) -> list[tuple[str, int]]:
+            return sorted((term[1:-1].decode(), n) for term, n in counter.items() if term.startswith(b"<"))
+        yield Statistics(dict(counts), {"class": rows(classes), "property": rows(properties)}, scratch, len(slices))
+    finally:
+        shutil.rmtree(scratch)
 
 
-def _articles(facts: dict[tuple[bytes, bytes], dict[bytes, bytes]]) -> list[tuple[NamedNode, NamedNode | Literal, str]]:
-    """ARTICLES_QUERY's rows from the (graph, subject) → {predicate: object} facts the split collected."""
-    lines = b"".join(subject + b" " + predicate + b" " + obj + b" .\n"
-                     for (_, subject), values in sorted(facts.items())
-                     if values.get(RDF_TYPE_TERM) == NEWS_ARTICLE_TERM and URL_TERM in values and PUBLISHED_TERM in values
-                     for predicate, obj in values.items() if predicate != RDF_TYPE_TERM)
-    found: dict[NamedNode, dict[str, object]] = {}
-    for triple in parse(lines, RdfFormat.N_TRIPLES):
-        found.setdefault(triple.subject, {})[triple.predicate.value] = triple.object
-    return sorted(((article, values[URL_TERM[1:-1].decode()], values[PUBLISHED_TERM[1:-1].decode()].value)
-                   for article, values in found.items()), key=lambda row: row[0].value)
-
-
-def _line_slices(path: Path, count: int) -> list[tuple[int, int]]:
-    """`count` byte ranges covering the file, each starting at the start of a line."""
+def _graph_slices(path: Path, count: int) -> list[tuple[int, int]]:
+    """At most `count` byte ranges covering the file, each starting at the first line of a graph."""
     size = path.stat().st_size
     starts = [0]
     with path.open("rb") as handle:
         for index in range(1, count):
             handle.seek(max(size * index // count, starts[-1]))
             handle.readline()
-            starts.append(min(handle.tell(), size))
+            graph = None
+            while True:
+                start = handle.tell()
+                line = handle.readline()
+                if not line or graph not in (None, _graph_of(line)):
+                    break
+                graph = _graph_of(line)
+            starts.append(min(start, size))
     return [(start, end) for start, end in zip(starts, starts[1:] + [size]) if start < end]
+
+
+def _graph_of(line: bytes) -> bytes:
+    """The graph term of a canonical N-Quads line."""
+    return line.rsplit(b" ", 2)[1]
 
 
 def _lines(path: Path, start: int, end: int) -> Iterator[bytes]:
@@ -194,18 +214,33 @@ def _lines(path: Path, start: int, end: int) -> Iterator[bytes]:
             yield rest
 
 
-def _split(task: tuple[Path, int, int, Path, int]) -> tuple[Counter[bytes], dict[tuple[bytes, bytes], dict[bytes, bytes]]]:
+def _split(task: tuple[Path, int, int, Path, int]) -> None:
     """Spread the triples of one slice over bucket files by subject (`<prefix>.<bucket>.s`) and their
-    objects by value (`.o`); returns the quads per graph, and the type, URL and publication date of
-    what has them, by (graph, subject)."""
+    objects by value (`.o`); write the quads per graph (`<prefix>.graphs`) and ARTICLES_QUERY's answers
+    (`<prefix>.articles`: the URL then the publication date of each article, as N-Triples), graph by graph."""
     nquads, start, end, prefix, buckets = task
-    graphs: Counter[bytes] = Counter()
-    facts: dict[tuple[bytes, bytes], dict[bytes, bytes]] = {}
     by_subject = [prefix.with_name(f"{prefix.name}.{bucket}.s").open("wb") for bucket in range(buckets)]
     by_object = [prefix.with_name(f"{prefix.name}.{bucket}.o").open("wb") for bucket in range(buckets)]
+    graph_rows = prefix.with_name(f"{prefix.name}.graphs").open("wb")
+    article_rows = prefix.with_name(f"{prefix.name}.articles").open("wb")
+    current, quads = None, 0
+    facts: dict[bytes, dict[bytes, bytes]] = {}  # the current graph's, by subject
+
+    def end_graph() -> None:
+        if current is not None and current.startswith(b"<"):
+            graph_rows.write(b"%s %d\n" % (current, quads))
+        for subject, values in facts.items():
+            if values.get(RDF_TYPE_TERM) == NEWS_ARTICLE_TERM and URL_TERM in values and PUBLISHED_TERM in values:
+                article_rows.write(b"%s %s %s .\n%s %s %s .\n" % (subject, URL_TERM, values[URL_TERM],
+                                                                   subject, PUBLISHED_TERM, values[PUBLISHED_TERM]))
+        facts.clear()
+
     for line in _lines(nquads, start, end):
         triple, graph, _ = line.rsplit(b" ", 2)
-        graphs[graph] += 1
+        if graph != current:
+            end_graph()
+            current, quads = graph, 0
+        quads += 1
         subject, predicate, obj = triple.split(b" ", 2)
         if obj.endswith(b">") and obj.startswith(b'"'):
             obj = DERIVED_INTEGER.sub(INTEGER_TYPE, obj)
@@ -213,10 +248,10 @@ def _split(task: tuple[Path, int, int, Path, int]) -> tuple[Counter[bytes], dict
         by_subject[zlib.crc32(subject) % buckets].write(triple + b"\n")
         by_object[zlib.crc32(obj) % buckets].write(obj + b"\n")
         if predicate in ARTICLE_FACTS and (predicate != RDF_TYPE_TERM or obj == NEWS_ARTICLE_TERM):
-            facts.setdefault((graph, subject), {})[predicate] = obj
-    for handle in by_subject + by_object:
+            facts.setdefault(subject, {})[predicate] = obj
+    end_graph()
+    for handle in by_subject + by_object + [graph_rows, article_rows]:
         handle.close()
-    return graphs, facts
 
 
 def _count(prefixes: list[Path]) -> tuple[Counter[str], Counter[bytes], Counter[bytes]]:
@@ -251,7 +286,7 @@ def _distinct_lines(paths: Iterable[Path]) -> set[bytes]:
     return distinct
 
 
-def release_date(published: list[str]) -> str:
+def release_date(published: Iterable[str]) -> str:
     """`SOURCE_DATE_EPOCH` (reproducible builds) when set, else the newest source article's date.
 
     Never the wall clock: the same input must give byte-identical files.
@@ -262,19 +297,17 @@ def release_date(published: list[str]) -> str:
     return max(published, default=date(1970, 1, 1).isoformat())
 
 
-def describe_release(stats: Statistics, info: DatasetInfo, files: dict[str, dict]) -> bytes:
-    """The VoID + DCAT description (Turtle) of the data with `stats`, and of the dump `files` (name → bytes, sha256)."""
-    triples = description_triples(stats, info, files)
-    return serialize(sorted(triples, key=lambda t: (str(t.subject), str(t.predicate), str(t.object))),
-                     format=RdfFormat.TURTLE, prefixes=DESCRIPTION_PREFIXES)
+def describe_release(stats: Statistics, info: DatasetInfo, files: dict[str, dict], output: Path) -> None:
+    """Write the VoID + DCAT description (Turtle) of the data with `stats`, and of the dump `files` (name → bytes,
+    sha256), to `output`: streamed, so the rows per graph and per article are never all held."""
+    with output.open("wb") as handle:
+        serialize(description_triples(stats, info, files), handle, RdfFormat.TURTLE, prefixes=DESCRIPTION_PREFIXES)
 
 
-def description_triples(stats: Statistics, info: DatasetInfo, files: dict[str, dict]) -> list[Triple]:
+def description_triples(stats: Statistics, info: DatasetInfo, files: dict[str, dict]) -> Iterator[Triple]:
+    """The description's triples, in a fixed order with each subject's together (how Turtle groups them)."""
     base, dataset = info.base, info.dataset
-    triples: list[Triple] = []
-
-    def add(subject: NamedNode, predicate: str, obj) -> None:
-        triples.append(Triple(subject, NamedNode(predicate), obj))
+    rdf_type = NamedNode(PREFIXES["rdf"] + "type")
 
     def integer(value: int) -> Literal:
         return Literal(str(value), datatype=NamedNode(XSD + "integer"))
@@ -282,76 +315,63 @@ def description_triples(stats: Statistics, info: DatasetInfo, files: dict[str, d
     def english(text: str) -> Literal:
         return Literal(text, language="en")
 
-    articles = stats.articles
-    issued = Literal(release_date([published for _, _, published in articles]), datatype=NamedNode(XSD + "date"))
-    rdf_type = PREFIXES["rdf"] + "type"
-    for kind in ("void:Dataset", "dcat:Dataset"):
-        prefix, name = kind.split(":")
-        add(dataset, rdf_type, NamedNode(DESCRIPTION_PREFIXES[prefix] + name))
-    add(dataset, DCT + "title", english(TITLE))
-    add(dataset, DCT + "description", english(DESCRIPTION))
-    add(dataset, DCT + "license", NamedNode(LICENSE))
-    add(dataset, DCT + "rights", english(RIGHTS))
-    publisher = NamedNode(base)
-    add(dataset, DCT + "publisher", publisher)
-    add(publisher, rdf_type, NamedNode(FOAF + "Organization"))
-    add(publisher, FOAF + "name", Literal("diplomacy-kg"))
-    add(dataset, DCT + "issued", issued)
-    add(dataset, DCT + "modified", issued)
-    add(dataset, DCAT + "version", Literal(info.release))
-    add(dataset, PREFIXES["owl"] + "versionInfo", Literal(info.summary.get("version", "")))
-    for article, url, _ in articles:
-        add(dataset, DCT + "source", url)
-        add(dataset, VOID + "exampleResource", article)
-    add(dataset, VOID + "sparqlEndpoint", NamedNode(f"{base}sparql"))
-    add(dataset, VOID + "uriSpace", Literal(base))
-    add(dataset, VOID + "feature", NamedNode("http://www.w3.org/ns/formats/N-Quads"))
+    def about(subject: NamedNode, statements: Iterable[tuple[str, object]]) -> Iterator[Triple]:
+        """Triples of `subject`, from (predicate IRI or "a", object) pairs, taken one at a time."""
+        for predicate, obj in statements:
+            yield Triple(subject, rdf_type if predicate == "a" else NamedNode(predicate), obj)
 
-    for name, value in stats.counts.items():
-        add(dataset, VOID + name, integer(value))
-    vocabularies: set[str] = set()
-    for kind, predicate, count_property in (("graph", "subset", "triples"), ("class", "classPartition", "entities"),
-                                            ("property", "propertyPartition", "triples")):
-        for iri, count in stats.partitions[kind]:
-            part = NamedNode(f"{dataset.value}#{kind}-{_fragment(iri, base)}")
-            add(dataset, VOID + predicate, part)
-            add(part, rdf_type, NamedNode(VOID + "Dataset"))
-            add(part, PARTITION_KEYS[kind], NamedNode(iri))
-            add(part, VOID + count_property, integer(count))
-            if kind != "graph":
-                vocabularies.update(ns for ns in PREFIXES.values() if iri.startswith(ns) and ns != base)
-    for namespace in sorted(vocabularies):
-        add(dataset, VOID + "vocabulary", NamedNode(namespace))
+    def part(kind: str, iri: str) -> NamedNode:
+        return NamedNode(f"{dataset.value}#{kind}-{_fragment(iri, base)}")
 
+    issued = Literal(release_date(published for _, _, published in stats.articles()), datatype=NamedNode(XSD + "date"))
     service = NamedNode(f"{base}sparql")
-    add(service, rdf_type, NamedNode(DCAT + "DataService"))
-    add(service, DCAT + "endpointURL", service)
-    add(service, DCAT + "servesDataset", dataset)
-    add(service, DCT + "conformsTo", NamedNode("https://www.w3.org/TR/sparql11-protocol/"))
-    add(dataset, DCAT + "distribution", service)  # also found as a service by DCAT-AP harvesters
+    publisher = NamedNode(base)
+    partitions = (("graph", "subset", "triples"), ("class", "classPartition", "entities"),
+                  ("property", "propertyPartition", "triples"))
+    vocabularies = sorted({ns for kind in ("class", "property") for iri, _ in stats.partitions[kind]
+                           for ns in PREFIXES.values() if iri.startswith(ns) and ns != base})
 
+    yield from about(dataset, [
+        ("a", NamedNode(VOID + "Dataset")), ("a", NamedNode(DCAT + "Dataset")),
+        (DCT + "title", english(TITLE)), (DCT + "description", english(DESCRIPTION)),
+        (DCT + "license", NamedNode(LICENSE)), (DCT + "rights", english(RIGHTS)), (DCT + "publisher", publisher),
+        (DCT + "issued", issued), (DCT + "modified", issued), (DCAT + "version", Literal(info.release)),
+        (PREFIXES["owl"] + "versionInfo", Literal(info.summary.get("version", ""))),
+        (VOID + "sparqlEndpoint", service), (VOID + "uriSpace", Literal(base)),
+        (VOID + "feature", NamedNode("http://www.w3.org/ns/formats/N-Quads")),
+        *((VOID + name, integer(value)) for name, value in stats.counts.items()),
+        *((VOID + "vocabulary", NamedNode(namespace)) for namespace in vocabularies),
+        (DCAT + "distribution", service),  # also found as a service by DCAT-AP harvesters
+        *((DCAT + "distribution", NamedNode(f"{base}dumps/{name}#distribution")) for name in sorted(files)),
+        *((VOID + "dataDump", NamedNode(f"{base}dumps/{name}")) for name in sorted(files) if name.startswith("graph.")),
+    ])
+    yield from about(dataset, ((DCT + "source", url) for _, url, _ in stats.articles()))
+    yield from about(dataset, ((VOID + "exampleResource", article) for article, _, _ in stats.articles()))
+    for kind, predicate, _ in partitions:
+        yield from about(dataset, ((VOID + predicate, part(kind, iri)) for iri, _ in stats.partition(kind)))
+    for kind, _, count_property in partitions:
+        for iri, count in stats.partition(kind):
+            yield from about(part(kind, iri), [("a", NamedNode(VOID + "Dataset")),
+                                               (PARTITION_KEYS[kind], NamedNode(iri)), (VOID + count_property, integer(count))])
+
+    yield from about(publisher, [("a", NamedNode(FOAF + "Organization")), (FOAF + "name", Literal("diplomacy-kg"))])
+    yield from about(service, [("a", NamedNode(DCAT + "DataService")), (DCAT + "endpointURL", service),
+                               (DCAT + "servesDataset", dataset),
+                               (DCT + "conformsTo", NamedNode("https://www.w3.org/TR/sparql11-protocol/"))])
     for name, meta in sorted(files.items()):
         download = NamedNode(f"{base}dumps/{name}")
-        if name.startswith("graph."):
-            add(dataset, VOID + "dataDump", download)
-        distribution = NamedNode(f"{download.value}#distribution")
         checksum = NamedNode(f"{download.value}#sha256")
-        add(dataset, DCAT + "distribution", distribution)
-        add(distribution, rdf_type, NamedNode(DCAT + "Distribution"))
-        add(distribution, DCAT + "downloadURL", download)
-        add(distribution, DCAT + "accessURL", NamedNode(f"{base}dumps/"))
         inner = name[:-3] if name.endswith(".gz") else name
-        add(distribution, DCAT + "mediaType", NamedNode(IANA + media_type(inner)))
-        if inner != name:
-            add(distribution, DCAT + "compressFormat", NamedNode(IANA + "application/gzip"))
-        add(distribution, DCAT + "byteSize", Literal(str(meta["bytes"]), datatype=NamedNode(XSD + "nonNegativeInteger")))
-        add(distribution, DCT + "license", NamedNode(LICENSE))
-        add(distribution, DCT + "issued", issued)
-        add(distribution, SPDX + "checksum", checksum)
-        add(checksum, rdf_type, NamedNode(SPDX + "Checksum"))
-        add(checksum, SPDX + "algorithm", NamedNode(SPDX + "checksumAlgorithm_sha256"))
-        add(checksum, SPDX + "checksumValue", Literal(meta["sha256"], datatype=NamedNode(XSD + "hexBinary")))
-    return triples
+        yield from about(NamedNode(f"{download.value}#distribution"), [
+            ("a", NamedNode(DCAT + "Distribution")), (DCAT + "downloadURL", download),
+            (DCAT + "accessURL", NamedNode(f"{base}dumps/")), (DCAT + "mediaType", NamedNode(IANA + media_type(inner))),
+            *([(DCAT + "compressFormat", NamedNode(IANA + "application/gzip"))] if inner != name else []),
+            (DCAT + "byteSize", Literal(str(meta["bytes"]), datatype=NamedNode(XSD + "nonNegativeInteger"))),
+            (DCT + "license", NamedNode(LICENSE)), (DCT + "issued", issued), (SPDX + "checksum", checksum),
+        ])
+        yield from about(checksum, [("a", NamedNode(SPDX + "Checksum")),
+                                    (SPDX + "algorithm", NamedNode(SPDX + "checksumAlgorithm_sha256")),
+                                    (SPDX + "checksumValue", Literal(meta["sha256"], datatype=NamedNode(XSD + "hexBinary")))])
 
 
 def _fragment(iri: str, base: str) -> str:

@@ -257,8 +257,7 @@ def publish_release(build_dir: Path, release_id: str, graphs: list[GraphParts], 
         began = time.perf_counter()
         # The description lists the dumps with their checksums, so it cannot be inside them: it is
         # published beside them (and in SHA256SUMS), and served at /.well-known/void.
-        description = apart(describe_dumps, dumps, staging / "statistics", DatasetInfo(release_id, summary))
-        (dumps / DESCRIPTION_FILE).write_bytes(description)
+        apart(describe_dumps, dumps, staging / "statistics", DatasetInfo(release_id, summary))
         # Likewise the SHACL report of the build: published with the dumps, not a distribution of the data.
         (dumps / VALIDATION_REPORT_FILE).write_bytes(validation_report)
         (dumps / SHAPES_FILE).write_bytes(shapes_turtle(shapes_files))
@@ -277,9 +276,11 @@ def publish_release(build_dir: Path, release_id: str, graphs: list[GraphParts], 
     return Release(final)
 
 
-def describe_dumps(dumps: Path, scratch: Path, info: DatasetInfo) -> bytes:
-    """The description of a release's dumps, with the statistics of its union N-Quads dump."""
-    return describe_release(statistics(dumps / UNION_NQUADS, scratch), info, inventory(dumps))
+def describe_dumps(dumps: Path, scratch: Path, info: DatasetInfo) -> None:
+    """Write the description of a release's dumps beside them, with the statistics of its union N-Quads dump."""
+    files = inventory(dumps)
+    with statistics(dumps / UNION_NQUADS, scratch) as stats:
+        describe_release(stats, info, files, dumps / DESCRIPTION_FILE)
 
 
 def shared_parts(shared: list[list[Quad]], folder: Path, context: JsonLdContext) -> list[GraphParts]:
