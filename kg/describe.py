@@ -205,7 +205,7 @@ def _lines(path: Path, start: int, end: int) -> Iterator[bytes]:
     with path.open("rb") as handle:
         handle.seek(start)
         rest, remaining = b"", end - start
-        while remaining > 0 and (block := handle.read(min(1 << 23, remaining))):
+        while remaining > 0 and (block := handle.read(min(1 << 20, remaining))):
             remaining -= len(block)
             lines = (rest + block).split(b"\n")
             rest = lines.pop()
