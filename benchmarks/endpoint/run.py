@@ -4,8 +4,9 @@ by side in one run, with pyoxigraph in-process (no HTTP at all: the engine's own
 
 Same data (the release of a synthetic corpus, benchmarks/corpus.py, built by `kg build`), same queries
 (benchmarks/workload.py), same load generator (wrk, one thread, on the same machine as the servers),
-one server at a time but taking turns over several rounds (the machine is shared: medians and spreads
-are reported), all on 127.0.0.1, every load run bounded by `--seconds`. Every server must give the
+every server running throughout but measured one at a time, back to back for each cell, over several rounds
+(the machine is shared: medians, spreads and paired ratios are reported), all on 127.0.0.1, every load run
+bounded by `--seconds`. Every server must give the
 same answers to the mix before it is measured. Writes a Markdown table with throughput and ratios to `--out`.
 
     python benchmarks/endpoint/run.py --articles 150 --seconds 10 --rounds 3 --out benchmarks/endpoint/RESULTS.md
@@ -191,35 +192,38 @@ def main() -> int:
     lookups = [(P + query, accept) for query, accept in LOOKUPS.values()]
     mix = [(P + query, accept) for query, accept in MIX.values()]
     answers: dict[str, int] = {}
-    # results[server][cell] = one measurement per round; servers take turns within each round.
+    # results[server][cell] = one measurement per round.
     results: dict[str, dict] = {server.name: {"startup": []} for server in servers}
     results[IN_PROCESS] = {}
     loads: list[float] = []
-    for round_number in range(args.rounds):
-        engine = Store.read_only(str(oxigraph_db))
-        for clients in CONCURRENCY:
-            for workload, queries in (("lookup", lookups), ("mix", mix)):
-                loads.append(os.getloadavg()[0])
-                cell = in_process(engine, queries, clients, args.seconds)
-                results[IN_PROCESS].setdefault((workload, clients), []).append(cell)
-                print(round_number + 1, IN_PROCESS, workload, clients, cell, flush=True)
-        del engine
+    engine = Store.read_only(str(oxigraph_db))
+    try:
         for server in servers:
-            try:
-                results[server.name]["startup"].append(start(server, WORK))
-                for query, accept in mix:  # warm up, and check that every server gives the same answers
-                    response = httpx.get(server.url(query), headers={"accept": accept}, timeout=120)
-                    assert response.status_code == 200, (server.name, query, response.text[:300])
-                    size = answer_size(response)
-                    assert answers.setdefault(query, size) == size, (server.name, query, size, answers[query])
-                for clients in CONCURRENCY:
-                    for workload, queries in (("lookup", lookups), ("mix", mix)):
+            results[server.name]["startup"].append(start(server, WORK))
+            for query, accept in mix:  # warm up, and check that every server gives the same answers
+                response = httpx.get(server.url(query), headers={"accept": accept}, timeout=120)
+                assert response.status_code == 200, (server.name, query, response.text[:300])
+                size = answer_size(response)
+                assert answers.setdefault(query, size) == size, (server.name, query, size, answers[query])
+        contenders: list[Server | str] = [IN_PROCESS, *servers]
+        for round_number in range(args.rounds):
+            for clients in CONCURRENCY:
+                for workload, queries in (("lookup", lookups), ("mix", mix)):
+                    # Back to back, in an order that turns from round to round: a burst of load from elsewhere
+                    # on the shared machine falls on the servers compared alike.
+                    turn = round_number % len(contenders)
+                    for contender in contenders[turn:] + contenders[:turn]:
                         loads.append(os.getloadavg()[0])
-                        cell = wrk(server, queries, clients, args.seconds, WORK / "requests.lua")
-                        results[server.name].setdefault((workload, clients), []).append(cell)
-                        print(round_number + 1, server.name, workload, clients, cell, flush=True)
-            finally:
-                stop(server)
+                        if contender == IN_PROCESS:
+                            name, cell = IN_PROCESS, in_process(engine, queries, clients, args.seconds)
+                        else:
+                            name, cell = contender.name, wrk(contender, queries, clients, args.seconds,
+                                                             WORK / "requests.lua")
+                        results[name].setdefault((workload, clients), []).append(cell)
+                        print(round_number + 1, name, workload, clients, cell, flush=True)
+    finally:
+        for server in servers:
+            stop(server)
     args.out.write_text(report(results, triples, loads, args), encoding="utf-8")
     print(f"wrote {args.out}")
     return 0
@@ -270,9 +274,12 @@ def report(results: dict, triples: int, loads: list[float], args: argparse.Names
                     cells.append(f"{median(rates):,.0f} ({min(rates):,.0f}–{max(rates):,.0f})"
                                  + (f", {failures} failed" if failures else "") if rates else "–")
                 ratio_ox = f"{medians[0] / medians[1]:.2f}×" if medians[0] and medians[1] else "–"
+                paired = [kg["rps"] / ox["rps"] for kg, ox in zip(measured[0].get(key, []), measured[1].get(key, []))
+                          if ox["rps"]]
+                ratio_paired = f"{median(paired):.2f}× ({min(paired):.2f}–{max(paired):.2f})" if paired else "–"
                 ratio_rl = f"{medians[0] / medians[2]:.1f}×" if medians[0] and medians[2] else "–"
                 ratio_ip = f"{medians[0] / medians[3]:.2f}×" if medians[0] and medians[3] else "–"
-                rows.append(f"| {label}{' | '.join(cells)} | {ratio_ox} | {ratio_rl} | {ratio_ip} |")
+                rows.append(f"| {label}{' | '.join(cells)} | {ratio_ox} | {ratio_paired} | {ratio_rl} | {ratio_ip} |")
     workers_column = ("| kg serve workers ", "|---") if args.kg_workers else ("", "")
     command = (f"python benchmarks/endpoint/run.py --articles {args.articles} --seconds {args.seconds} --rounds {args.rounds}"
                + (f" --kg-workers {' '.join(map(str, args.kg_workers))}" if args.kg_workers else ""))
@@ -289,10 +296,12 @@ request timeout. `lookup` rotates over 100 single-entity `CONSTRUCT {{ e:person-
 (N-Triples); `mix` rotates over the {len(MIX)} queries of `benchmarks/workload.py` ({", ".join(MIX)}; SPARQL JSON
 but the lookup), after checking that every server gives the same number of results to each.
 
-The servers take turns: each round runs the in-process cells, then starts each server in turn and runs all its
-cells, {args.rounds} rounds.
+Every server runs for the whole benchmark, idle but while it is measured. Each cell (workload and clients) is
+measured on every server and in-process back to back, in an order that turns from round to round, {args.rounds} rounds.
 Each cell shows the **median** req/s over the rounds and, in brackets, the lowest and highest; ratios are
-of medians. Median startup (s, to the first answer, and for kg serve until every worker accepts; kg serve reuses its loaded store after the first round):
+of medians, and **paired** is the median (lowest–highest) over the rounds of kg serve's rate divided by oxigraph
+serve's measured in the same round, seconds apart: what a burst of load from elsewhere moves least.
+Startup (s, to the first answer, and for kg serve until every worker accepts; kg serve reuses a store it loaded in an earlier run):
 {", ".join(f"{name} {startup[name]:.1f}" for name in variants)}, oxigraph {startup['oxigraph serve-read-only']:.1f} (data loaded beforehand with
 `oxigraph load`), rdflib-endpoint {startup['rdflib-endpoint']:.1f}.
 The machine is shared and noisy: 1-minute load average at the start of the cells {min(loads):.1f}–{max(loads):.1f}
@@ -302,8 +311,8 @@ The machine is shared and noisy: 1-minute load average at the start of the cells
 clients, in the harness's process, evaluating and serializing the same queries in turn on the oxigraph
 store (pyoxigraph {importlib.metadata.version("pyoxigraph")}, the engine of kg serve), queries/s.
 
-| workload | clients {workers_column[0]}| kg serve req/s | oxigraph serve req/s | rdflib-endpoint req/s | {IN_PROCESS} q/s | kg / oxigraph | kg / rdflib-endpoint | kg / in-process |
-|---|---{workers_column[1]}|---|---|---|---|---|---|---|
+| workload | clients {workers_column[0]}| kg serve req/s | oxigraph serve req/s | rdflib-endpoint req/s | {IN_PROCESS} q/s | kg / oxigraph | kg / oxigraph, paired | kg / rdflib-endpoint | kg / in-process |
+|---|---{workers_column[1]}|---|---|---|---|---|---|---|---|
 {chr(10).join(rows)}
 
 CPU per request, in ms (median over the rounds): the user and system time of the server's processes
