@@ -63,6 +63,21 @@ def test_the_server_recovers_its_workers_after_the_storm(strict_server) -> None:
     assert answer.status_code == 200 and answer.json()["boolean"] is True
 
 
+def test_a_worker_with_a_runaway_query_asks_its_clients_to_reconnect(kg_serve, built_release) -> None:
+    """A worker that abandoned a runaway query stops once its replacement is ready, closing its keep-alive
+    connections: a client sending its next request on one just then got no answer ("Server disconnected").
+    From the runaway on, the worker's answers say `Connection: close`, so clients move to the other workers."""
+    server = kg_serve("--build-dir", built_release.path.parent.parent, "--workers", "1", "--timeout", "1")
+    with httpx.Client(timeout=60) as kept, httpx.Client(timeout=60) as other:
+        before = kept.get(server.sparql, params={"query": "ASK {}"})
+        assert before.status_code == 200 and before.headers.get("connection") != "close"
+        runaway = other.get(server.sparql, params={"query": next(iter(SLOW.values()))})
+        assert runaway.status_code == 503
+        after = kept.get(server.sparql, params={"query": "ASK {}"})  # on the same connection, to the same worker
+    assert after.status_code == 200
+    assert after.headers.get("connection") == "close"
+
+
 def test_once_the_server_says_it_listens_every_worker_takes_connections(kg_serve, built_release) -> None:
     """Clients that connect together as soon as kg serve prints its URL are shared out over all its workers.
 

@@ -88,6 +88,25 @@ class AcceptOneAtATime:
         await asyncio.gather(self.task, return_exceptions=True)
 
 
+def closing_connections_when(draining: Callable[[], bool], app: Callable) -> Callable:
+    """`app`, whose responses ask clients to close their connection (`Connection: close`) once `draining()`.
+
+    A draining worker stops when its replacement is ready, closing the keep-alive connections it holds: a
+    client that sent its next request on one just then would get no answer at all. Told to close, clients
+    reconnect, to the workers that stay.
+    """
+    async def closing_app(scope: dict, receive: Callable, send: Callable) -> None:
+        if not draining():
+            return await app(scope, receive, send)
+
+        async def send_closing(message: dict) -> None:
+            if message["type"] == "http.response.start":
+                message = {**message, "headers": [*message.get("headers", ()), (b"connection", b"close")]}
+            await send(message)
+        await app(scope, receive, send_closing)
+    return closing_app
+
+
 class WorkerServer(uvicorn.Server):
     """uvicorn's server with AcceptOneAtATime on the inherited socket instead of loop.create_server."""
 
@@ -133,7 +152,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"kg serve: cannot open the store {args.store or settings.store}: {error}", file=sys.stderr)
         return STARTUP_FAILED
     server = WorkerServer(uvicorn.Config(
-        front_door(app),
+        closing_connections_when(lambda: draining, front_door(app)),
         http="httptools",
         lifespan="off",
         access_log=False,
