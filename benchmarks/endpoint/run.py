@@ -11,7 +11,8 @@ same answers to the mix before it is measured. Writes a Markdown table with thro
 
     python benchmarks/endpoint/run.py --articles 150 --seconds 10 --rounds 3 --out benchmarks/endpoint/RESULTS.md
 
-`--kg-workers 2 4` runs kg serve once per worker count, side by side with the others, to choose the default.
+`--kg-options "" "--result-cache 0" "--workers 2"` runs kg serve once per set of options, side by side with the
+others: its default, then without its result cache, then with two worker processes.
 
 Needs `wrk` (apt-get install wrk) and the benchmark extra: pip install -e '.[bench]'.
 """
@@ -167,8 +168,8 @@ def main() -> int:
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--rounds", type=int, default=3, help="times every server runs every cell, alternately")
     parser.add_argument("--out", type=Path, default=REPO / "benchmarks" / "endpoint" / "RESULTS.md")
-    parser.add_argument("--kg-workers", type=int, nargs="+", default=[], metavar="N",
-                        help="run kg serve with each of these worker counts (default: once, with its default count)")
+    parser.add_argument("--kg-options", nargs="+", default=[""], metavar="OPTIONS",
+                        help="run kg serve once with each of these option strings (default: once, with its defaults)")
     args = parser.parse_args()
     if not shutil.which("wrk"):
         sys.exit("wrk is needed: apt-get install wrk")
@@ -182,8 +183,8 @@ def main() -> int:
     subprocess.run([str(BIN / "oxigraph"), "optimize", "--location", str(oxigraph_db)], check=True, capture_output=True)
     kg_serve = [str(BIN / "kg"), "serve", "--data", str(data), "--port", "{port}", "--cache-dir", str(WORK / "kg-cache")]
     servers = [
-        *([Server(f"kg serve, {count} workers", [*kg_serve, "--workers", str(count)], "/sparql", KG_READY)
-           for count in args.kg_workers] or [Server("kg serve", kg_serve, "/sparql", KG_READY)]),
+        *(Server(f"kg serve {options}".strip(), [*kg_serve, *options.split()], "/sparql", KG_READY)
+          for options in args.kg_options),
         Server("oxigraph serve-read-only", [str(BIN / "oxigraph"), "serve-read-only", "--location", str(oxigraph_db),
                                             "--bind", "127.0.0.1:{port}", "--union-default-graph"], "/query"),
         Server("rdflib-endpoint", [str(BIN / "rdflib-endpoint"), "serve", str(data), "--host", "127.0.0.1",
@@ -254,13 +255,15 @@ def report(results: dict, triples: int, loads: list[float], args: argparse.Names
     per kg serve configuration, beside the same figures of its peers."""
     peers = ("oxigraph serve-read-only", "rdflib-endpoint", IN_PROCESS)
     variants = [name for name in results if name.startswith("kg serve")]
+    options_column = len(variants) > 1
     rows, cpu_rows = [], []
     for workload in ("lookup", "mix"):
         for clients in CONCURRENCY:
             key = (workload, clients)
             for variant in variants:
                 measured = [results[name] for name in (variant, *peers)]
-                label = f"{workload} | {clients} | " + (f"{variant.removeprefix('kg serve, ').removesuffix(' workers')} | " if args.kg_workers else "")
+                label = f"{workload} | {clients} | " + (f"{variant.removeprefix('kg serve').strip() or 'defaults'} | "
+                                                         if options_column else "")
                 cpu = [median_cpu(server.get(key, [])) for server in measured]
                 cpu_rows.append(f"| {label}{' | '.join('–' if ms is None else f'{ms:.2f}' for ms in cpu)} | "
                                 f"{f'{cpu[1] / cpu[0]:.2f}×' if cpu[0] and cpu[1] else '–'} |")
@@ -280,9 +283,9 @@ def report(results: dict, triples: int, loads: list[float], args: argparse.Names
                 ratio_rl = f"{medians[0] / medians[2]:.1f}×" if medians[0] and medians[2] else "–"
                 ratio_ip = f"{medians[0] / medians[3]:.2f}×" if medians[0] and medians[3] else "–"
                 rows.append(f"| {label}{' | '.join(cells)} | {ratio_ox} | {ratio_paired} | {ratio_rl} | {ratio_ip} |")
-    workers_column = ("| kg serve workers ", "|---") if args.kg_workers else ("", "")
+    options_header = ("| kg serve options ", "|---") if options_column else ("", "")
     command = (f"python benchmarks/endpoint/run.py --articles {args.articles} --seconds {args.seconds} --rounds {args.rounds}"
-               + (f" --kg-workers {' '.join(map(str, args.kg_workers))}" if args.kg_workers else ""))
+               + (" --kg-options " + " ".join(f'"{options}"' for options in args.kg_options) if options_column else ""))
     versions = subprocess.run([str(BIN / "oxigraph"), "--version"], capture_output=True, text=True).stdout.strip()
     startup = {name: median(runs["startup"]) for name, runs in results.items() if "startup" in runs}
     return f"""# `/sparql` throughput: kg serve vs oxigraph serve vs rdflib-endpoint
@@ -291,7 +294,7 @@ Generated by `{command}`
 on {datetime.date.today().isoformat()}: the release of {args.articles} synthetic articles (`benchmarks/corpus.py`,
 {triples:,} quads in named graphs; the default graph is their union on every server), {os.cpu_count()} CPUs,
 Python {platform.python_version()}, {versions}. All servers on 127.0.0.1, on-disk stores, default settings
-(kg serve: {"the worker counts given" if args.kg_workers else "its default worker count"}). Load from `wrk -t1` on the same machine, {args.seconds} s per cell, 10 s
+(kg serve: {"its defaults and the options given" if options_column else "its defaults"}). Load from `wrk -t1` on the same machine, {args.seconds} s per cell, 10 s
 request timeout. `lookup` rotates over 100 single-entity `CONSTRUCT {{ e:person-N ?p ?o }}` queries
 (N-Triples); `mix` rotates over the {len(MIX)} queries of `benchmarks/workload.py` ({", ".join(MIX)}; SPARQL JSON
 but the lookup), after checking that every server gives the same number of results to each.
@@ -311,8 +314,12 @@ The machine is shared and noisy: 1-minute load average at the start of the cells
 clients, in the harness's process, evaluating and serializing the same queries in turn on the oxigraph
 store (pyoxigraph {importlib.metadata.version("pyoxigraph")}, the engine of kg serve), queries/s.
 
-| workload | clients {workers_column[0]}| kg serve req/s | oxigraph serve req/s | rdflib-endpoint req/s | {IN_PROCESS} q/s | kg / oxigraph | kg / oxigraph, paired | kg / rdflib-endpoint | kg / in-process |
-|---|---{workers_column[1]}|---|---|---|---|---|---|---|---|
+kg serve answers a repeated GET of a repeatable query from its result cache (the store does not change while
+it is served; such answers carry `X-Cache: hit`), and both workloads repeat their queries, so with its defaults
+it mostly sends answers again. With `--result-cache 0` it evaluates every request, as the other servers do.
+
+| workload | clients {options_header[0]}| kg serve req/s | oxigraph serve req/s | rdflib-endpoint req/s | {IN_PROCESS} q/s | kg / oxigraph | kg / oxigraph, paired | kg / rdflib-endpoint | kg / in-process |
+|---|---{options_header[1]}|---|---|---|---|---|---|---|---|
 {chr(10).join(rows)}
 
 CPU per request, in ms (median over the rounds): the user and system time of the server's processes
@@ -320,8 +327,8 @@ during the cell (for {IN_PROCESS}: of the harness's process), divided by the req
 less on how busy the rest of the machine was than req/s does; the last column is how much CPU oxigraph spent
 for each ms kg serve spent.
 
-| workload | clients {workers_column[0]}| kg serve | oxigraph serve | rdflib-endpoint | {IN_PROCESS} | oxigraph / kg |
-|---|---{workers_column[1]}|---|---|---|---|---|
+| workload | clients {options_header[0]}| kg serve | oxigraph serve | rdflib-endpoint | {IN_PROCESS} | oxigraph / kg |
+|---|---{options_header[1]}|---|---|---|---|---|
 {chr(10).join(cpu_rows)}
 """
 

@@ -8,8 +8,8 @@ For each size (number of synthetic articles from benchmarks/corpus.py, the real 
 - query latency p50/p99 of a mix modelled on the named queries, in-process on the release store
   (pyoxigraph: the engine's own limit);
 - HTTP throughput, and each server's CPU per request, at 1, 8 and 32 clients, on the mix and on
-  single-entity lookups, of `kg serve` (serving the release), `oxigraph serve-read-only` (the native
-  server) and rdflib-endpoint (the Python peer; skipped above --rdflib-max triples, where it takes
+  single-entity lookups, of `kg serve` (serving the release; also with `--result-cache 0`, evaluating
+  every request), `oxigraph serve-read-only` (the native server) and rdflib-endpoint (the Python peer; skipped above --rdflib-max triples, where it takes
   minutes to load), same data, same queries, servers taking turns.
 
     python benchmarks/pipeline/run.py --sizes 1 100 1000 10000 --seconds 10
@@ -41,6 +41,7 @@ from workload import LOOKUPS, MIX, P  # noqa: E402
 from kg.build import FORMAT_TIMING  # noqa: E402
 
 WORK = REPO / "benchmarks" / "work" / "pipeline"
+KG, KG_UNCACHED = "kg serve", "kg serve --result-cache 0"
 BIN = Path(sys.executable).parent
 def timed_build(project: Path, build_dir: Path) -> dict:
     """Run the real `kg build --timings` under GNU time: wall seconds, peak RSS and the stage timings."""
@@ -92,9 +93,12 @@ def throughput(nquads: Path, size_dir: Path, seconds: int, with_rdflib: bool) ->
                        check=True, capture_output=True)
         subprocess.run([str(BIN / "oxigraph"), "optimize", "--location", str(oxigraph_db)], check=True,
                        capture_output=True)
-    # kg serve serves the release just built (its project named so that it finds the release up to date).
-    servers = [Server("kg serve", ["env", f"KG_PROJECT={size_dir / 'project'}", str(BIN / "kg"), "serve",
-                                   "--build-dir", str(size_dir / "build"), "--port", "{port}"], "/sparql", KG_READY),
+    # kg serve serves the release just built (its project named so that it finds the release up to date), with its
+    # result cache and without it (every request evaluated, as by the other servers).
+    kg_serve = ["env", f"KG_PROJECT={size_dir / 'project'}", str(BIN / "kg"), "serve", "--build-dir",
+                str(size_dir / "build"), "--port", "{port}"]
+    servers = [Server(KG, kg_serve, "/sparql", KG_READY),
+               Server(KG_UNCACHED, [*kg_serve, "--result-cache", "0"], "/sparql", KG_READY),
                Server("oxigraph serve-read-only", [str(BIN / "oxigraph"), "serve-read-only", "--location",
                                                    str(oxigraph_db), "--bind", "127.0.0.1:{port}",
                                                    "--union-default-graph"], "/query")]
@@ -203,22 +207,26 @@ synthetic articles from `benchmarks/corpus.py` (seed 7) in the real seed format.
         lines.append(f"| {name} | " + " | ".join(f"{r['latency_full_build'][name][0]:.2f} → {r['latency'][name][0]:.2f}"
                                                 for r in rows) + " |")
     lines += ["", "## HTTP throughput (req/s), ratios, and each server's CPU ms per request", "",
-              "`mix` rotates over the queries above, `lookup` over 100 single-entity lookups. CPU: user and system time",
-              "of the server's processes during the run, divided by the requests answered.", "",
-              "| articles | workload | clients | kg serve | oxigraph serve | rdflib-endpoint | kg / oxigraph | kg / rdflib "
-              "| CPU ms/request: kg, oxigraph |",
-              "|---|---|---|---|---|---|---|---|---|"]
+              "`mix` rotates over the queries above, `lookup` over 100 single-entity lookups. kg serve answers a repeated",
+              "GET from its result cache; `uncached` is kg serve with `--result-cache 0`, evaluating every request as the",
+              "other servers do. CPU: user and system time of the server's processes during the run, divided by the",
+              "requests answered.", "",
+              "| articles | workload | clients | kg serve | kg serve uncached | oxigraph serve | rdflib-endpoint "
+              "| kg / oxigraph | uncached / oxigraph | kg / rdflib | CPU ms/request: kg, uncached, oxigraph |",
+              "|---|---|---|---|---|---|---|---|---|---|---|"]
     for row in rows:
         t = row["throughput"]
         for workload in ("mix", "lookup"):
             for clients in (1, 8, 32):
-                kg, ox = t["kg serve"][workload][clients], t["oxigraph serve-read-only"][workload][clients]
+                kg, uncached = t[KG][workload][clients], t[KG_UNCACHED][workload][clients]
+                ox = t["oxigraph serve-read-only"][workload][clients]
                 rl = t.get("rdflib-endpoint", {}).get(workload, {}).get(clients, {}).get("rps")
                 rdflib = f"{rl:,.1f}" if rl is not None else "not run"
                 over_rdflib = f"{kg['rps'] / rl:.1f}×" if rl else "–"
-                lines.append(f"| {row['articles']:,} | {workload} | {clients} | {kg['rps']:,.1f} | {ox['rps']:,.1f} | "
-                             f"{rdflib} | {kg['rps'] / ox['rps']:.2f}× | {over_rdflib} | "
-                             f"{kg['cpu_ms_per_request']:.2f}, {ox['cpu_ms_per_request']:.2f} |")
+                lines.append(f"| {row['articles']:,} | {workload} | {clients} | {kg['rps']:,.1f} | {uncached['rps']:,.1f} | "
+                             f"{ox['rps']:,.1f} | {rdflib} | {kg['rps'] / ox['rps']:.2f}× | "
+                             f"{uncached['rps'] / ox['rps']:.2f}× | {over_rdflib} | {kg['cpu_ms_per_request']:.2f}, "
+                             f"{uncached['cpu_ms_per_request']:.2f}, {ox['cpu_ms_per_request']:.2f} |")
     return "\n".join(lines) + "\n"
 
 

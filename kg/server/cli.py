@@ -33,7 +33,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="allow SERVICE calls to this host (repeatable; none by default)")
     parser.add_argument("--workers", type=_positive(int), default=2 * (os.cpu_count() or 1),
                         help="server processes (default: twice the number of CPUs; benchmarks/endpoint/run.py "
-                             "--kg-workers compares counts)")
+                             "--kg-options \"--workers N\" compares counts)")
+    parser.add_argument("--result-cache", type=_positive(int, zero_allowed=True), default=DEFAULTS.result_cache >> 20, metavar="MB",
+                        help="megabytes of answers each server process keeps to send again to repeated GET queries "
+                             "(the store never changes while served); 0 turns it off (default: %(default)s)")
     parser.add_argument("--cache-dir", type=Path, default=None,
                         help="where stores loaded from --data are kept (default: ~/.cache/diplomacy-kg/stores)")
     parser.add_argument("--build-dir", type=Path, default=Path("build"),
@@ -69,6 +72,7 @@ def run(args: argparse.Namespace) -> int:
         max_results=args.max_results,
         allow_service_hosts=frozenset(host.lower() for host in args.allow_service_host),
         workers=args.workers,
+        result_cache=args.result_cache << 20,
         release=str(store_path.parent) if store_path and not args.data else None,
         queries=str(_queries_folder(args.queries)),
         store=args.store,
@@ -132,12 +136,12 @@ def _release_store(build_dir: Path) -> Path:
         return previous.store_path
 
 
-def _positive(kind: Callable[[str], float]) -> Callable[[str], float]:
-    """An argparse type that converts with `kind` and refuses zero and negative values."""
+def _positive(kind: Callable[[str], float], zero_allowed: bool = False) -> Callable[[str], float]:
+    """An argparse type that converts with `kind` and refuses negative values, and zero unless `zero_allowed`."""
     def parse(text: str) -> float:
         value = kind(text)
-        if value <= 0:
-            raise argparse.ArgumentTypeError(f"must be positive, not {text}")
+        if value < 0 or (value == 0 and not zero_allowed):
+            raise argparse.ArgumentTypeError(f"must be {'zero or more' if zero_allowed else 'positive'}, not {text}")
         return value
     parse.__name__ = kind.__name__
     return parse

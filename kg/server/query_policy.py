@@ -7,7 +7,7 @@ DESCRIBE), refuses SPARQL Update (the endpoint is read-only) and SERVICE calls t
 operator did not allow-list (pyoxigraph would really fetch them), and caps the rows of a SELECT by
 adding or lowering its top-level LIMIT. It also recognises *bounded* queries, whose whole work is
 one index scan stopped by the result cap (see `is_bounded`), which the server may run without a
-thread hop. Everything else, including syntax errors, is left to pyoxigraph's parser. `FROM`/`FROM NAMED` only select graphs inside the store: pyoxigraph never
+thread hop, and *repeatable* ones, whose answer the server may keep and send again. Everything else, including syntax errors, is left to pyoxigraph's parser. `FROM`/`FROM NAMED` only select graphs inside the store: pyoxigraph never
 fetches them.
 """
 from __future__ import annotations
@@ -21,6 +21,8 @@ QUERY_FORMS = frozenset({"SELECT", "ASK", "CONSTRUCT", "DESCRIBE"})
 UPDATE_OPERATIONS = frozenset(
     {"INSERT", "DELETE", "LOAD", "CLEAR", "DROP", "CREATE", "ADD", "MOVE", "COPY", "WITH"}
 )
+# What makes the same query answer differently on the same store: fresh values, and data from elsewhere.
+UNREPEATABLE = frozenset({"NOW", "RAND", "UUID", "STRUUID", "BNODE", "SERVICE"})
 
 _PN_CHARS = r"A-Za-z0-9_\-\u00B7\u00C0-\uFFFF"
 _TOKEN = re.compile(
@@ -63,6 +65,7 @@ class InspectedQuery:
     has_dataset_clause: bool  # FROM / FROM NAMED present: the query chooses its own dataset
     row_limit_imposed: bool  # the server added or lowered the top-level LIMIT
     bounded: bool  # one triple pattern with a constant, no modifiers: costs at most a capped index scan
+    repeatable: bool  # the same store always gives the same answer (no NOW(), RAND(), UUID(), BNODE(), SERVICE)
     prefixes: dict[str, str] = field(default_factory=dict)  # for pretty graph serializations
 
 
@@ -103,6 +106,7 @@ def inspect_query(text: str, allowed_service_hosts: frozenset[str], max_rows: in
         has_dataset_clause=has_dataset_clause,
         row_limit_imposed=limited_text is not None,
         bounded=form is not None and is_bounded(tokens[form_index:]),
+        repeatable=not any(t.kind == "word" and t.text.upper() in UNREPEATABLE for t in tokens),
         prefixes=prefixes,
     )
 

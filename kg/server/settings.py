@@ -17,6 +17,7 @@ class ServerSettings:
     workers: int = 2  # server processes; one is recycled when it abandons a runaway query
     threads: int = 16  # query threads per worker process
     max_query_bytes: int = 1 << 20  # largest request body accepted
+    result_cache: int = 32 << 20  # bytes of answers each worker keeps to send again (0: none; see kg.server.sparql)
     release: str | None = None  # the published release folder served (dumps, pages); None with --data
     queries: str | None = None  # folder of the named queries (*.rq) served at /queries
     store: str | None = None  # SPARQL 1.1 Protocol query URL of a remote store served instead (kg serve --store)

@@ -55,9 +55,10 @@ MIN_TIMEOUT = 0.1  # seconds: shorter client time limits are refused, they only 
 COMMON_HEADERS = (
     (b"vary", b"Accept"),
     (b"access-control-allow-origin", b"*"),
-    (b"access-control-expose-headers", b"X-Result-Limit"),
+    (b"access-control-expose-headers", b"X-Result-Limit, X-Cache"),
 )
 ERROR_HEADERS = ((b"content-type", b"application/json"), *COMMON_HEADERS)
+CACHE_HIT_HEADERS = ((b"x-cache", b"hit"),)  # an answer sent again, not evaluated again
 PREFLIGHT_HEADERS = (
     (b"access-control-allow-origin", b"*"),
     (b"access-control-allow-methods", ALLOWED_METHODS.encode()),
@@ -87,6 +88,7 @@ class Plan:
     timeout: float
     headers: tuple[tuple[bytes, bytes], ...]  # response headers but the length
     quick: bool = False  # an earlier run took less than QUICK_CPU_SECONDS: run on the event loop
+    answer: tuple[bytes, tuple[tuple[bytes, bytes], ...]] | None = None  # body and headers of an earlier run, kept
 
 
 class SparqlEndpoint:
@@ -101,6 +103,12 @@ class SparqlEndpoint:
     costs far more than its own Python code: two thread wake-ups, and the query moving between CPUs.
     The price is that requests on one worker are answered in turn: a proven query holds the others up
     for at most QUICK_CPU_SECONDS of CPU, and an unproven or costlier one never does.
+
+    Better still, a repeated GET is not evaluated again at all: the store does not change while it is
+    served, so the answer of a repeatable query (see kg.server.query_policy) is kept in its plan and sent
+    again, marked `X-Cache: hit`, as Wikidata's query service does behind its HTTP cache. Answers take at
+    most `settings.result_cache` bytes per worker, one at most a sixteenth of that; when they would take
+    more, every plan is forgotten and the cache fills again with what clients ask now.
     """
 
     def __init__(self, executor: QueryExecutor, settings: ServerSettings, editor_page: bytes | None = None) -> None:
@@ -109,6 +117,8 @@ class SparqlEndpoint:
         self._named_graphs = list(executor.store.named_graphs())
         self._descriptions: dict[tuple[str, Representation], bytes] = {}
         self._plans: dict[tuple[bytes, bytes | None, bytes | None], Plan] = {}
+        self._answer_bytes = 0  # of the answers kept in plans
+        self._largest_answer = settings.result_cache // 16 if executor.local else 0  # a remote store may change
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         headers = dict(scope["headers"])
@@ -123,8 +133,11 @@ class SparqlEndpoint:
                     if plan is None:  # no query: the service description
                         return await self._send_description(scope, send, headers)
                     if len(self._plans) >= PLAN_CACHE_SIZE:
-                        self._plans.clear()
+                        self._forget_plans()
                     self._plans[key] = plan
+                elif plan.answer is not None:
+                    body, headers = plan.answer
+                    return await _send(send, 200, headers, body, method)
             elif method == "OPTIONS" and b"access-control-request-method" in headers:
                 return await _send(send, 200, PREFLIGHT_HEADERS, b"", method)
             else:
@@ -150,20 +163,38 @@ class SparqlEndpoint:
         return await self._execute(plan)
 
     async def _execute(self, plan: Plan, key: tuple | None = None) -> tuple[bytes, bool]:
-        """The query's result; `key` is the plan's cache key, whose plan is marked quick if it proves so."""
+        """The query's result; `key` is the plan's cache key, whose plan learns from the run (see `_learn`)."""
         if self.executor.local and (plan.quick or plan.inspected.bounded):  # cheaper than a hop to a thread
-            return _evaluate(plan, self.settings.max_results, self.executor.store)
-        try:
-            body, capped, cpu = await self.executor.run(partial(_timed_evaluate, plan, self.settings.max_results),
-                                                        plan.timeout)
-        except QueryTimeout as error:
-            raise ProtocolError(503, f"{error}; simplify the query or add a LIMIT", ((b"connection", b"close"),)) from None
-        except ConnectionError:  # a remote store (kg serve --store) is down or failing
-            log.exception("the SPARQL store failed")
-            raise ProtocolError(502, "the SPARQL store behind this endpoint is unavailable; try again later") from None
-        if key is not None and cpu < QUICK_CPU_SECONDS and self.executor.local and self._plans.get(key) is plan:
-            self._plans[key] = replace(plan, quick=True)
+            body, capped = _evaluate(plan, self.settings.max_results, self.executor.store)
+            cpu = 0.0
+        else:
+            try:
+                body, capped, cpu = await self.executor.run(
+                    partial(_timed_evaluate, plan, self.settings.max_results), plan.timeout)
+            except QueryTimeout as error:
+                raise ProtocolError(503, f"{error}; simplify the query or add a LIMIT",
+                                    ((b"connection", b"close"),)) from None
+            except ConnectionError:  # a remote store (kg serve --store) is down or failing
+                log.exception("the SPARQL store failed")
+                raise ProtocolError(502, "the SPARQL store behind this endpoint is unavailable; try again later") from None
+        if key is not None and self.executor.local and self._plans.get(key) is plan:
+            self._learn(key, plan, body, capped, cpu)
         return body, capped
+
+    def _learn(self, key: tuple, plan: Plan, body: bytes, capped: bool, cpu: float) -> None:
+        """Keep the answer of a repeatable query in its plan, if it fits; else mark the plan quick if it was."""
+        if plan.inspected.repeatable and len(body) <= self._largest_answer:
+            if self._answer_bytes + len(body) > self.settings.result_cache:
+                self._forget_plans()
+            self._answer_bytes += len(body)
+            headers = (plan.headers + self._limit_headers if capped else plan.headers) + CACHE_HIT_HEADERS
+            self._plans[key] = replace(plan, answer=(body, headers))
+        elif cpu < QUICK_CPU_SECONDS and not plan.quick:
+            self._plans[key] = replace(plan, quick=True)
+
+    def _forget_plans(self) -> None:
+        self._plans.clear()
+        self._answer_bytes = 0
 
     @cached_property
     def _limit_headers(self) -> tuple[tuple[bytes, bytes], ...]:
