@@ -55,6 +55,7 @@ class Server:
     command: list[str]
     path: str  # query path on the server
     ready_line: str | None = None  # printed once the server runs at full strength (kg serve: all workers accept)
+    startup_limit: float = 300  # seconds it may take to answer (rdflib-endpoint loads millions of quads for minutes)
     process: subprocess.Popen | None = None
     port: int = 0
 
@@ -75,7 +76,7 @@ def start(server: Server, log_dir: Path) -> float:
     began = time.monotonic()
     log = log_dir / f"{server.name}.log"
     server.process = subprocess.Popen(command, stdout=log.open("wb"), stderr=subprocess.STDOUT, cwd=REPO)
-    deadline = began + 300
+    deadline = began + server.startup_limit
     while time.monotonic() < deadline:
         try:
             if (httpx.get(server.url("ASK {}"), timeout=5).status_code == 200
