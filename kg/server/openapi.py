@@ -21,6 +21,11 @@ _PARAMETERS = [
      "description": "result format by name or media type, overriding Accept"},
 ]
 _RESULTS = {rep.content_type.split(";")[0]: {} for rep in (*SOLUTION_FORMATS, *GRAPH_FORMATS)}
+_CAPPED = {"X-Result-Limit": {"description": "present when the result was cut to the server's cap: the cap",
+                              "schema": {"type": "integer"}}}
+_CACHED = {"X-Cache": {"description": "`hit` when the answer is one kept from an identical earlier request "
+                                      "(the store does not change while it is served)",
+                       "schema": {"type": "string", "enum": ["hit"]}}}
 _ERRORS = {
     "400": {"description": "malformed query (with line:column) or parameter; the JSON message says which"},
     "403": {"description": "SPARQL Update, or SERVICE to a host the operator did not allow"},
@@ -31,7 +36,8 @@ SPARQL_PATH = {
     "get": {
         "tags": ["SPARQL"], "summary": "SPARQL 1.1 Protocol query", "operationId": "sparql_get",
         "parameters": _PARAMETERS,
-        "responses": {"200": {"description": "the query's result", "content": _RESULTS}, **_ERRORS},
+        "responses": {"200": {"description": "the query's result", "content": _RESULTS,
+                              "headers": {**_CAPPED, **_CACHED}}, **_ERRORS},
     },
     "post": {
         "tags": ["SPARQL"], "summary": "SPARQL 1.1 Protocol query (POST)", "operationId": "sparql_post",
@@ -44,7 +50,7 @@ SPARQL_PATH = {
                                "default-graph-uri": _GRAPHS, "named-graph-uri": _GRAPHS},
             }},
         }},
-        "responses": {"200": {"description": "the query's result", "content": _RESULTS}, **_ERRORS,
+        "responses": {"200": {"description": "the query's result", "content": _RESULTS, "headers": _CAPPED}, **_ERRORS,
                       "413": {"description": "request body too large"},
                       "415": {"description": "unsupported Content-Type"}},
     },

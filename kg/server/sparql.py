@@ -136,8 +136,8 @@ class SparqlEndpoint:
                         self._forget_plans()
                     self._plans[key] = plan
                 elif plan.answer is not None:
-                    body, headers = plan.answer
-                    return await _send(send, 200, headers, body, method)
+                    body, answer_headers = plan.answer
+                    return await _send(send, 200, answer_headers, body, method)
             elif method == "OPTIONS" and b"access-control-request-method" in headers:
                 return await _send(send, 200, PREFLIGHT_HEADERS, b"", method)
             else:
