@@ -8,29 +8,35 @@ import fcntl
 import hashlib
 import json
 import os
+import shutil
 import time
 from collections import Counter
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterable, Iterator, TypeVar
 
 from pyoxigraph import Quad, RdfFormat, Triple, parse, serialize
 
 from kg import __version__
 from kg.jsonld import ContextBuilder, JsonLdContext
-from kg.mapping import ARTICLES_FOLDER, Registry, load_article, load_corpus
-from kg.publish import (DUMP_FORMATS, LAYOUT, GraphParts, Release, current_release, has_dump_parts, publish_release,
-                        write_dump_parts, write_whole)
+from kg.mapping import ARTICLES_FOLDER, Registry, load_article, seed_registry
+from kg.publish import (DUMP_FORMATS, LAYOUT, VALIDATION_REPORT_FILE, GraphParts, Release, current_release,
+                        has_dump_parts, publish_release, write_dump_parts, write_whole)
 from kg.rdf import (CAMEO, DEFAULT_BASE, ENTITIES_GRAPH, ONTOLOGY_GRAPH, SKOS, Iris, article_quads, article_sources,
                     canonical, ontology_quads, registry_quads, registry_sources)
 from kg.seeds import SeedError, SeedProblem
-from kg.validate import Gate, ValidationResult, Violation, conforming_result, load_shapes, report_turtle
+from kg.validate import (Gate, ValidationResult, Violation, conforming_result, load_shapes,
+                         write_report_turtle)
 from kg.workers import child_forked_now, in_workers
 
 INPUT_FOLDERS = ("ontology", "seeds", "shapes")
+ARTICLE_INDEX = "articles.jsonl"  # the article index of the last build (`read_inputs`)
 FORMAT_TIMING = "parts of "  # + a dump's name: the timing of that format's parts, in worker seconds summed
+
+
+T = TypeVar("T")
 
 
 class ValidationFailed(Exception):
@@ -69,12 +75,49 @@ def default_project() -> Project:
     return Project(Path(os.environ.get("KG_PROJECT", ".")).resolve())
 
 
-def input_digests(project: Project) -> dict[str, bytes]:
-    """The SHA-256 of every input file (ontology, seeds, shapes) in path order, by its POSIX path relative
-    to the project: a build reads each once. Strings, not Paths (~0.5 KB each): what the build process
-    holds per article is copied into every worker process it forks."""
-    return {name: hashlib.sha256(Path(path).read_bytes()).digest()
-            for folder in INPUT_FOLDERS for name, path in files_under(str(project.root / folder), f"{folder}/")}
+@dataclass(frozen=True)
+class Inputs:
+    """What one reading of the input files gives a build."""
+
+    fingerprint: str  # of everything a release depends on: input files, base IRI, code version, release layout
+    shared_key: str  # of what every article depends on: registry, ontology, shapes, base IRI, code version
+    index: Path  # one JSON line per article, in name order: its folder name and a hash of its files
+
+
+def read_inputs(project: Project, iris: Iris, index: Path) -> Inputs:
+    """Hash every input file (ontology, seeds, shapes) once, in path order, and write the article index.
+
+    An article is a folder of the articles folder that holds a mapping; its hash covers all its files.
+    The index goes to a file, one line per article, so that a corpus's worth of names and hashes is
+    never in memory: what the build process holds is copied into every worker process it forks."""
+    release = hashlib.sha256(f"{__version__}\n{LAYOUT}\n{iris.base}\n".encode())
+    shared: dict[str, bytes] = {}  # digests of the files outside the article folders: a few
+    articles = project.articles.relative_to(project.root).as_posix() + "/"
+    article, article_hash, has_mapping = "", hashlib.sha256(), False
+    with index.open("w", encoding="utf-8") as lines:
+        def index_article() -> None:
+            if has_mapping:
+                lines.write(json.dumps([article, article_hash.hexdigest()]) + "\n")
+        for folder in INPUT_FOLDERS:
+            for name, path in files_under(str(project.root / folder), f"{folder}/"):
+                with open(path, "rb") as handle:
+                    digest = hashlib.file_digest(handle, "sha256").digest()
+                release.update(name.encode() + b"\0" + digest)
+                folder_name, _, inner = name.removeprefix(articles).partition("/")
+                if not name.startswith(articles) or not inner:
+                    shared[name] = digest
+                    continue
+                if folder_name != article:
+                    index_article()
+                    article, article_hash, has_mapping = folder_name, hashlib.sha256(), False
+                article_hash.update(inner.encode() + b"\0" + digest)
+                has_mapping = has_mapping or inner == "mapping.yaml"
+        index_article()
+    shared_key = hashlib.sha256(f"{__version__}\n{iris.base}\n".encode())
+    for path in [project.seeds / "entities.yaml", *sorted(project.ontology.glob("*.ttl")),
+                 *sorted(project.shapes.glob("*.ttl"))]:
+        shared_key.update(shared.get(path.relative_to(project.root).as_posix(), b""))
+    return Inputs(release.hexdigest()[:20], shared_key.hexdigest(), index)
 
 
 def files_under(folder: str, prefix: str) -> Iterator[tuple[str, str]]:
@@ -91,21 +134,13 @@ def files_under(folder: str, prefix: str) -> Iterator[tuple[str, str]]:
             yield prefix + entry.name, entry.path
 
 
-def input_fingerprint(iris: Iris, digests: dict[str, bytes]) -> str:
-    """A hash of everything a release depends on: input files, base IRI, code version and release layout."""
-    digest = hashlib.sha256(f"{__version__}\n{LAYOUT}\n{iris.base}\n".encode())
-    for path, file_digest in digests.items():
-        digest.update(path.encode() + b"\0" + file_digest)
-    return digest.hexdigest()[:20]
-
-
 def cameo_codes(ontology: list[Quad]) -> set[str]:
     return {q.object.value for q in ontology if q.predicate == SKOS.notation and q.subject.value.startswith(CAMEO.iri)}
 
 
 class ArticleCache:
     """Each article's validated graph (canonical N-Quads) and its dump parts, kept under a key of everything
-    they depend on.
+    they depend on, in a folder per article.
 
     The key covers the article's own files and the inputs every article depends on (the registry, the
     ontology, the shapes, the base IRI, the code version): an unchanged article is neither mapped nor
@@ -114,43 +149,46 @@ class ArticleCache:
     (`.json`, for the JSON-LD context); its dump parts are keyed by the graph and the JSON-LD context.
     """
 
-    def __init__(self, build_dir: Path, project: Project, iris: Iris, digests: dict[str, bytes]):
-        """`digests`: the input files' (`input_digests`)."""
+    def __init__(self, build_dir: Path, project: Project, inputs: Inputs):
         self.folder = build_dir / "cache" / "articles"
         self.parts = build_dir / "cache" / "parts"
         self.folder.mkdir(parents=True, exist_ok=True)
         self.parts.mkdir(parents=True, exist_ok=True)
-        digest = hashlib.sha256(f"{__version__}\n{iris.base}\n".encode())
-        for path in [project.seeds / "entities.yaml", *sorted(project.ontology.glob("*.ttl")),
-                     *sorted(project.shapes.glob("*.ttl"))]:
-            digest.update(digests[path.relative_to(project.root).as_posix()])
-        shared_key = digest.hexdigest().encode()
-        articles = project.articles.relative_to(project.root).as_posix() + "/"
-        keys = {}  # article → hash of its files' names and digests
-        for path, file_digest in digests.items():
-            folder, _, name = path.rpartition("/")
-            if folder.startswith(articles):
-                article = folder.removeprefix(articles)
-                keys.setdefault(article, hashlib.sha256(shared_key)).update(name.encode() + b"\0" + file_digest)
-        self.keys = {article: digest.hexdigest()[:20] for article, digest in keys.items()}
+        self.seeds = project.articles
+        self.index = inputs.index
+        self.shared_key = inputs.shared_key.encode()
 
-    def graph(self, article: str) -> Path:
+    def articles(self) -> Iterator[tuple[str, str]]:
+        """Every article's name and key, in name order, read from the index a line at a time."""
+        with self.index.open(encoding="utf-8") as lines:
+            for line in lines:
+                name, files_hash = json.loads(line)
+                yield name, hashlib.sha256(self.shared_key + files_hash.encode()).hexdigest()[:20]
+
+    def graph(self, article: str, key: str) -> Path:
         """Where the article's validated graph is cached (beside it, `.json`: its kinds)."""
-        return self.folder / f"{article}.{self.keys[article]}.nq"
+        return self.folder / article / f"{key}.nq"
 
-    def parts_stem(self, article: str, context_key: str) -> Path:
+    def parts_stem(self, article: str, key: str, context_key: str) -> Path:
         """Where the article's dump parts are cached, for the JSON-LD context of `context_key`."""
-        return self.parts / f"{article}.{self.keys[article]}.{context_key}"
+        return self.parts / article / f"{key}.{context_key}"
 
-    def prune(self, articles: list[str], context_key: str) -> None:
-        """Forget the graphs and parts of articles that changed or disappeared, and parts of older contexts."""
-        graphs = {f"{article}.{self.keys[article]}" for article in articles}
-        parts = {f"{graph}.{context_key}" for graph in graphs}
-        for folder, used in ((self.folder, graphs), (self.parts, parts)):
-            with os.scandir(folder) as files:  # one name at a time: a listing of 10,000 articles' parts took 10 MB
-                for file in files:
-                    if file.name.removesuffix(".tmp").removesuffix(".gz").rsplit(".", 1)[0] not in used:
-                        os.unlink(file.path)
+    def prune(self, context_key: str) -> None:
+        """Forget the graphs and parts of articles that changed or disappeared, and parts of older contexts:
+        one article's files in memory at a time."""
+        for article, key in self.articles():
+            for folder, kept in ((self.folder / article, f"{key}."), (self.parts / article, f"{key}.{context_key}.")):
+                with os.scandir(folder) as files:
+                    for file in files:
+                        if not file.name.startswith(kept):
+                            os.unlink(file.path)
+        for folder in (self.folder, self.parts):
+            with os.scandir(folder) as entries:
+                for entry in entries:
+                    if not entry.is_dir(follow_symlinks=False):
+                        os.unlink(entry.path)
+                    elif not os.path.isfile(os.path.join(self.seeds, entry.name, "mapping.yaml")):
+                        shutil.rmtree(entry.path)
 
 
 @contextmanager
@@ -187,19 +225,17 @@ def _build(project: Project, build_dir: Path, iris: Iris, timings: dict[str, flo
 
 def _build_apart(project: Project, build_dir: Path, iris: Iris, timings: dict[str, float],
                  apart: Callable[..., Any]) -> Release:
-    digests = input_digests(project)
-    fingerprint = input_fingerprint(iris, digests)
+    (build_dir / "cache").mkdir(parents=True, exist_ok=True)
+    inputs = read_inputs(project, iris, build_dir / "cache" / ARTICLE_INDEX)
     existing = current_release(build_dir)
-    if existing is not None and existing.id == fingerprint:
+    if existing is not None and existing.id == inputs.fingerprint:
         return existing
 
     began = time.perf_counter()
-    # Articles by name, their paths made when needed: worker processes inherit what this process holds.
-    registry, articles = load_corpus(project.seeds, project.root)
+    registry = seed_registry(project.seeds, project.root)
     ontology = ontology_quads(project.ontology, iris)
     entities = registry_quads(registry, iris)
-    cache = ArticleCache(build_dir, project, iris, digests)
-    del digests
+    cache = ArticleCache(build_dir, project, inputs)
     global _ARTICLES
     # The gate: the shared graphs once, then each article with the shared triples it refers to.
     _ARTICLES = ArticleJob(project, cache, registry, cameo_codes(ontology), iris,
@@ -207,8 +243,9 @@ def _build_apart(project: Project, build_dir: Path, iris: Iris, timings: dict[st
                            registry_sources(registry, iris))
     problems: list[SeedProblem] = []
     failed: list[ValidationResult] = []
-    todo = [article for article in articles if not cache.graph(article).is_file()]
-    for found, failures in in_workers(check_articles, batches(todo)):
+    def unchecked() -> Iterator[tuple[str, str]]:
+        return ((article, key) for article, key in cache.articles() if not cache.graph(article, key).is_file())
+    for found, failures in in_workers(check_articles, batches(unchecked)):
         problems += found
         failed += failures
     shared_validation = _ARTICLES.gate.validate_shared(_ARTICLES.entity_sources)
@@ -222,27 +259,33 @@ def _build_apart(project: Project, build_dir: Path, iris: Iris, timings: dict[st
 
     began = time.perf_counter()
     builder = ContextBuilder().add(ontology + entities)
-    for article in articles:
-        builder.merge(json.loads(cache.graph(article).with_suffix(".json").read_text(encoding="utf-8")))
+    for article, key in cache.articles():
+        builder.merge(json.loads(cache.graph(article, key).with_suffix(".json").read_text(encoding="utf-8")))
     context = builder.build(iris.base)
     context_key = hashlib.sha256(json.dumps(context.document()).encode()).hexdigest()[:12]
-    todo = [article for article in articles if not has_dump_parts(cache.parts_stem(article, context_key))]
+    def unwritten() -> Iterator[tuple[str, str]]:
+        return ((article, key) for article, key in cache.articles()
+                if not has_dump_parts(cache.parts_stem(article, key, context_key)))
     format_seconds: Counter[str] = Counter()
-    for batch_seconds in in_workers(partial(write_parts, context, context_key), batches(todo)):
+    for batch_seconds in in_workers(partial(write_parts, context, context_key), batches(unwritten)):
         format_seconds.update(batch_seconds)
-    cache.prune(articles, context_key)
+    cache.prune(context_key)
     timings["dump parts"] = time.perf_counter() - began
     timings.update({f"{FORMAT_TIMING}{dump}": format_seconds[dump] for dump in DUMP_FORMATS})
 
-    names = [iris.article_graph(article).value for article in articles]
     # Every article passed the gate, now or when it was cached: one report says so for all of them.
-    report = report_turtle([([iris.graph(ENTITIES_GRAPH).value, iris.graph(ONTOLOGY_GRAPH).value], shared_validation),
-                            (names, conforming_result())])
-    summary = {"articles": articles, "base": iris.base, "version": __version__}
-    stems = (cache.parts_stem(article, context_key).name for article in articles)
-    parts = [GraphParts(name, cache.parts, stem, stem) for name, stem in zip(names, stems)]
+    report = build_dir / "cache" / VALIDATION_REPORT_FILE
+    write_report_turtle([([iris.graph(ENTITIES_GRAPH).value, iris.graph(ONTOLOGY_GRAPH).value], shared_validation),
+                         ((iris.article_graph(article).value for article, _ in cache.articles()), conforming_result())],
+                        report)
+    summary = {"article_count": sum(1 for _ in cache.articles()), "base": iris.base, "version": __version__}
+
+    def graphs() -> Iterator[GraphParts]:
+        for article, key in cache.articles():
+            stem = cache.parts_stem(article, key, context_key).relative_to(cache.parts).as_posix()
+            yield GraphParts(iris.article_graph(article).value, cache.parts, stem, stem)
     shared = [list(canonical(entities)), list(canonical(ontology))]
-    return publish_release(build_dir, fingerprint, parts, shared, context, report, summary, timings,
+    return publish_release(build_dir, inputs.fingerprint, graphs, shared, context, report, summary, timings,
                            sorted(project.shapes.glob("*.ttl")), apart)
 
 
@@ -263,13 +306,21 @@ _ARTICLES: ArticleJob | None = None
 BATCH = 25  # articles per task of a worker process: a worker's memory grows with it (one store of the gate)
 
 
-def batches(items: list) -> list[list]:
-    """`items` in batches of at most BATCH, at least one batch per CPU while there are enough items."""
-    size = max(1, min(BATCH, -(-len(items) // (os.cpu_count() or 1))))
-    return [items[start:start + size] for start in range(0, len(items), size)]
+def batches(items: Callable[[], Iterable[T]]) -> Iterator[list[T]]:
+    """The items in batches of at most BATCH, at least one batch per CPU while there are enough items.
+    `items` gives them anew: they are counted first, then read again a batch at a time."""
+    size = max(1, min(BATCH, -(-sum(1 for _ in items()) // (os.cpu_count() or 1))))
+    batch: list[T] = []
+    for item in items():
+        batch.append(item)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
 
 
-def check_articles(batch: list[str]) -> tuple[list[SeedProblem], list[ValidationResult]]:
+def check_articles(batch: list[tuple[str, str]]) -> tuple[list[SeedProblem], list[ValidationResult]]:
     """Map, ground and validate articles; each that conforms is written to its cache file.
 
     Returns the seed problems, and the validation results of the articles that do not conform."""
@@ -278,7 +329,7 @@ def check_articles(batch: list[str]) -> tuple[list[SeedProblem], list[Validation
     pending: dict[str, tuple[Path, list[Quad]]] = {}
 
     def units() -> Iterator[tuple[str, list[Triple], dict[str, str]]]:
-        for name in batch:
+        for name, key in batch:
             try:
                 article = load_article(job.project.articles / name, job.registry, job.codes, job.project.root)
             except SeedError as error:
@@ -290,7 +341,7 @@ def check_articles(batch: list[str]) -> tuple[list[SeedProblem], list[Validation
                 continue
             quads = article_quads(article, job.registry, job.iris)
             graph = job.iris.article_graph(article.id).value
-            pending[graph] = (job.cache.graph(name), quads)
+            pending[graph] = (job.cache.graph(name, key), quads)
             yield graph, [q.triple for q in quads], {**job.entity_sources, **article_sources(article, job.registry, job.iris)}
 
     failed = []
@@ -299,19 +350,21 @@ def check_articles(batch: list[str]) -> tuple[list[SeedProblem], list[Validation
         if not result.conforms:
             failed.append(result)
             continue
+        cached.parent.mkdir(exist_ok=True)
         write_whole(cached.with_suffix(".json"), json.dumps(ContextBuilder().add(quads).kinds()).encode())
         write_whole(cached, serialize(quads, format=RdfFormat.N_QUADS))  # last: a cached graph has its kinds beside it
     return problems, failed
 
 
-def write_parts(context: JsonLdContext, context_key: str, batch: list[str]) -> Counter[str]:
+def write_parts(context: JsonLdContext, context_key: str, batch: list[tuple[str, str]]) -> Counter[str]:
     """Write the dump parts of articles' cached graphs; the seconds spent per dump format."""
     cache = _ARTICLES.cache
     seconds: Counter[str] = Counter()
-    for article in batch:
-        graph = cache.graph(article)
-        seconds.update(write_dump_parts(list(parse(path=str(graph), format=RdfFormat.N_QUADS)),
-                                        cache.parts_stem(article, context_key), context))
+    for article, key in batch:
+        stem = cache.parts_stem(article, key, context_key)
+        stem.parent.mkdir(exist_ok=True)
+        seconds.update(write_dump_parts(list(parse(path=str(cache.graph(article, key)), format=RdfFormat.N_QUADS)),
+                                        stem, context))
     return seconds
 
 

@@ -42,7 +42,7 @@ def run_build(args: argparse.Namespace) -> int:
         print(f"kg build: the shapes cannot be used; nothing was published:\n{error}", file=sys.stderr)
         return EXIT_FAILED
     manifest = release.manifest
-    print(f"release {release.id}: {manifest['quads']} quads from {len(manifest['articles'])} article(s), "
+    print(f"release {release.id}: {manifest['quads']} quads from {manifest['article_count']} article(s), "
           f"conforms to the shapes; published in {release.path}")
     if args.timings:
         print("timings: " + json.dumps({stage: round(seconds, 3) for stage, seconds in timings.items()}))
@@ -51,7 +51,8 @@ def run_build(args: argparse.Namespace) -> int:
 
 def run_validate(args: argparse.Namespace) -> int:
     from kg.build import default_project
-    from kg.validate import ShapesError, UnreadableGraph, load_shapes, read_graph_files, report_turtle, validate_dataset
+    from kg.validate import (ShapesError, UnreadableGraph, load_shapes, read_graph_files, validate_dataset,
+                             write_report_turtle)
 
     shapes_dir = args.shapes or default_project().shapes
     if not any(shapes_dir.glob("*.ttl")):
@@ -70,7 +71,7 @@ def run_validate(args: argparse.Namespace) -> int:
         return EXIT_UNREADABLE
     validations = validate_dataset(quads, shapes)
     if args.report:
-        args.report.write_bytes(report_turtle(validations))
+        write_report_turtle(validations, args.report)
     violations = sorted({v for _, result in validations if not result.conforms for v in result.violations},
                         key=lambda v: v.sort_key())
     files = ", ".join(str(p) for p in args.files)

@@ -87,7 +87,7 @@ class DatasetInfo:
     """What the description needs besides the statistics: release id and the build summary."""
 
     release: str
-    summary: dict  # base, version, articles
+    summary: dict  # base, version, article_count
 
     @property
     def base(self) -> str:
@@ -155,8 +155,8 @@ def statistics(nquads: Path, scratch: Path, bucket_bytes: int = BUCKET_BYTES) ->
     scratch.mkdir(parents=True, exist_ok=True)
     try:
         slices = _graph_slices(nquads, os.cpu_count() or 1)
-        in_workers(_split, [(nquads, start, end, scratch / str(index), buckets)
-                            for index, (start, end) in enumerate(slices)])
+        list(in_workers(_split, [(nquads, start, end, scratch / str(index), buckets)
+                                 for index, (start, end) in enumerate(slices)]))
         counts = Counter({name: 0 for name in COUNT_QUERIES})
         properties: Counter[bytes] = Counter()
         classes: Counter[bytes] = Counter()

@@ -801,11 +801,16 @@ def load_article(folder: Path, registry: Registry, cameo_codes: set[str], root: 
 ARTICLES_FOLDER = "articles"  # in the seeds folder: one folder per article
 
 
+def seed_registry(seeds: Path, root: Path) -> Registry:
+    """Load and check the registry of a seeds folder (`entities.yaml`); problems name it relative to `root`."""
+    path = seeds / "entities.yaml"
+    return load_registry(path, path.relative_to(root).as_posix())
+
+
 def load_corpus(seeds: Path, root: Path) -> tuple[Registry, list[str]]:
     """Load the registry and list the articles: the names of the folders in `seeds / ARTICLES_FOLDER`
     that hold a mapping, sorted. Articles are loaded one by one (`load_article`)."""
-    registry_path = seeds / "entities.yaml"
-    registry = load_registry(registry_path, registry_path.relative_to(root).as_posix())
+    registry = seed_registry(seeds, root)
     folder = seeds / ARTICLES_FOLDER
     if not folder.is_dir():
         return registry, []

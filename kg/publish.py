@@ -18,7 +18,9 @@ import io
 import json
 import os
 import shutil
+import sqlite3
 import time
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
@@ -33,9 +35,9 @@ from kg.workers import hand_back_freed_memory
 RELEASES = "releases"
 CURRENT = "current"
 KEEP_RELEASES = 3
-LAYOUT = "3"  # what a release folder holds; part of the release id, so a new layout is rebuilt, never reused
+LAYOUT = "4"  # what a release folder holds; part of the release id, so a new layout is rebuilt, never reused
 UNION_NQUADS = "graph.nq"
-GRAPHS_FILE = "graphs.json"  # graph IRI → key of its content: what a later release can keep from this one
+GRAPHS_FILE = "graphs.sqlite"  # graph IRI → key of its content: what a later release can keep from this one
 INCREMENTAL_SHARE = 0.1  # replace graphs in a copy of the previous store when at most this share changed
 # N-Quads per bulk load: the loader's memory grows with its input. Loading 10,000 articles peaked at 105 MB
 # with 4 MB slices, 117 MB with 8 and 170 MB with 16, and took no longer.
@@ -72,12 +74,6 @@ class Release:
     @property
     def dumps(self) -> Path:
         return self.path / "dumps"
-
-    @property
-    def graph_keys(self) -> dict[str, str]:
-        """Graph IRI → content key of every graph in the store (empty for releases before they were kept)."""
-        path = self.path / GRAPHS_FILE
-        return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
 
     @property
     def manifest(self) -> dict:
@@ -158,7 +154,7 @@ def dump_frame(dump: str, context: JsonLdContext) -> tuple[bytes, bytes, bytes]:
     return b"", b"", b""
 
 
-def assemble_dumps(stems: list[Path], dumps: Path, context: JsonLdContext) -> int:
+def assemble_dumps(graphs: Graphs, dumps: Path, context: JsonLdContext) -> int:
     """Write every dump (and its .gz) from the graphs' parts, in order, and the JSON-LD context; returns the quads.
 
     Files are concatenated block by block, so memory stays flat however large the corpus grows.
@@ -173,10 +169,10 @@ def assemble_dumps(stems: list[Path], dumps: Path, context: JsonLdContext) -> in
                     plain.write(data)
                     packed.write(gzipped(data))
             add(header)
-            for index, stem in enumerate(stems):
+            for index, graph in enumerate(graphs()):
                 if index:
                     add(separator)
-                part = dump_part(stem, dump)
+                part = dump_part(graph.stem, dump)
                 with part.open("rb") as source:
                     for block in iter(lambda: source.read(1 << 20), b""):
                         plain.write(block)
@@ -224,14 +220,18 @@ class GraphParts:
         return self.folder / self.stem_name
 
 
-def publish_release(build_dir: Path, release_id: str, graphs: list[GraphParts], shared: list[list[Quad]],
-                    context: JsonLdContext, validation_report: bytes, summary: dict, timings: dict[str, float],
+Graphs = Callable[[], Iterable[GraphParts]]  # gives the graphs anew, in the same order, each time it is called
+
+
+def publish_release(build_dir: Path, release_id: str, articles: Graphs, shared: list[list[Quad]],
+                    context: JsonLdContext, validation_report: Path, summary: dict, timings: dict[str, float],
                     shapes_files: list[Path], apart: Callable[..., Any]) -> Release:
     """Write a complete release, then make it current.
 
-    `graphs` are the articles' graphs with their dump parts written, `shared` the shared graphs, all
-    in graph order: every dump is the concatenation of their parts, streamed, never the whole corpus
-    in memory. `timings` receives seconds per stage. `shapes_files` (the SHACL shapes the release was
+    `articles` are the articles' graphs with their dump parts written, `shared` the shared graphs, all
+    in graph order: every dump is the concatenation of their parts, streamed, and the graphs are read
+    again for each stage, never the whole corpus in memory. `validation_report` is the build's SHACL report
+    (a Turtle file). `timings` receives seconds per stage. `shapes_files` (the SHACL shapes the release was
     validated against) are published as one file, so the server can show them without the repository.
     `apart(work, *args)` runs each segment of the store load, and the dataset statistics, in a process that
     holds none of the caller's per-article data (`kg.workers.child_forked_now`).
@@ -245,13 +245,16 @@ def publish_release(build_dir: Path, release_id: str, graphs: list[GraphParts], 
         dumps = staging / "dumps"
         dumps.mkdir(parents=True)
         began = time.perf_counter()
-        graphs = graphs + shared_parts(shared, staging / "parts", context)
-        quads = assemble_dumps([graph.stem for graph in graphs], dumps, context)
+        shared_graphs = shared_parts(shared, staging / "parts", context)
+
+        def graphs() -> Iterator[GraphParts]:
+            yield from articles()
+            yield from shared_graphs
+        quads = assemble_dumps(graphs, dumps, context)
         timings["dumps"] = time.perf_counter() - began
         began = time.perf_counter()
-        load_store(staging / "store", graphs, current_release(build_dir), apart)
-        (staging / GRAPHS_FILE).write_text(json.dumps({g.name: g.key for g in graphs}, indent=0) + "\n",
-                                           encoding="utf-8")
+        write_graph_keys(staging / GRAPHS_FILE, graphs())
+        load_store(staging / "store", graphs, staging / GRAPHS_FILE, current_release(build_dir), apart)
         shutil.rmtree(staging / "parts")
         timings["store load"] = time.perf_counter() - began
         began = time.perf_counter()
@@ -259,7 +262,7 @@ def publish_release(build_dir: Path, release_id: str, graphs: list[GraphParts], 
         # published beside them (and in SHA256SUMS), and served at /.well-known/void.
         apart(describe_dumps, dumps, staging / "statistics", DatasetInfo(release_id, summary))
         # Likewise the SHACL report of the build: published with the dumps, not a distribution of the data.
-        (dumps / VALIDATION_REPORT_FILE).write_bytes(validation_report)
+        shutil.copyfile(validation_report, dumps / VALIDATION_REPORT_FILE)
         (dumps / SHAPES_FILE).write_bytes(shapes_turtle(shapes_files))
         files = write_checksums(dumps)
         timings["description and checksums"] = time.perf_counter() - began
@@ -295,27 +298,44 @@ def shared_parts(shared: list[list[Quad]], folder: Path, context: JsonLdContext)
     return parts
 
 
-def load_store(path: Path, graphs: list[GraphParts], previous: Release | None, apart: Callable[..., Any]) -> None:
+def write_graph_keys(path: Path, graphs: Iterable[GraphParts]) -> None:
+    """Write a release's graph IRIs with the keys of their content, on disk (SQLite), never all in memory."""
+    with closing(sqlite3.connect(path)) as keys, keys:
+        keys.execute("CREATE TABLE graphs (name TEXT PRIMARY KEY, key TEXT NOT NULL) WITHOUT ROWID")
+        keys.executemany("INSERT INTO graphs VALUES (?, ?)", ((graph.name, graph.key) for graph in graphs))
+
+
+def load_store(path: Path, graphs: Graphs, keys: Path, previous: Release | None, apart: Callable[..., Any]) -> None:
     """Write the release's store: a copy of the previous release's with only the changed graphs replaced, when
     few changed; otherwise loaded afresh, each segment of the corpus in a process of its own (`apart`).
 
+    `keys` holds the graphs' content keys (`write_graph_keys`), compared with the previous release's.
     A store engine's memory grows with what it has loaded, as long as it stays open: at 10,000 articles one
     loading process grew from 63 to 95 MB, where one per STORE_SEGMENT_BYTES stayed at 61 to 66 MB.
     Either way the store is compacted last. Replaced graphs otherwise stay in table files of their own
     over the copied ones, and every index scan merges both: queries ran 10–25% slower on such a store.
     """
-    known = previous.graph_keys if previous is not None else {}
-    changed = [graph for graph in graphs if known.get(graph.name) != graph.key]
-    gone = known.keys() - {graph.name for graph in graphs}
-    if known and len(changed) + len(gone) <= len(graphs) * INCREMENTAL_SHARE:
-        apart(_replace_graphs, previous.store_path, path, sorted(gone), changed)
-    else:
-        for segment in _groups_of_size(graphs, STORE_SEGMENT_BYTES):
-            apart(_bulk_load, path, segment)
+    known = previous.path / GRAPHS_FILE if previous is not None else None
+    if known is not None and known.is_file():
+        with closing(sqlite3.connect(keys.resolve().as_uri(), uri=True)) as db:
+            db.execute("ATTACH DATABASE ? AS previous", (known.resolve().as_uri() + "?mode=ro",))
+            total, changed = db.execute(
+                "SELECT count(*), count(*) FILTER (WHERE old.key IS NOT new.key) "
+                "FROM main.graphs AS new LEFT JOIN previous.graphs AS old USING (name)").fetchone()
+            gone = "FROM previous.graphs WHERE name NOT IN (SELECT name FROM main.graphs)"
+            if changed + db.execute(f"SELECT count(*) {gone}").fetchone()[0] <= total * INCREMENTAL_SHARE:
+                old_key = "SELECT key FROM previous.graphs WHERE name = ?"
+                replaced = [graph for graph in graphs() if db.execute(old_key, (graph.name,)).fetchone() != (graph.key,)]
+                apart(_replace_graphs, previous.store_path, path,
+                      [name for name, in db.execute(f"SELECT name {gone} ORDER BY name")], replaced)
+                apart(_compact, path)
+                return
+    for segment in _groups_of_size(graphs(), STORE_SEGMENT_BYTES):
+        apart(_bulk_load, path, segment)
     apart(_compact, path)
 
 
-def _groups_of_size(graphs: list[GraphParts], limit: int) -> Iterator[list[GraphParts]]:
+def _groups_of_size(graphs: Iterable[GraphParts], limit: int) -> Iterator[list[GraphParts]]:
     """The graphs in order, in consecutive groups of about `limit` bytes of N-Quads (the last one may be less)."""
     group: list[GraphParts] = []
     size = 0

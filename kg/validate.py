@@ -368,12 +368,13 @@ def graph_name(name) -> str:
 # The published report
 
 
-def report_turtle(results: list[tuple[list[str], ValidationResult]]) -> bytes:
-    """One Turtle document of the SHACL reports, each linked to the graphs it covers (dcterms:subject).
+def write_report_turtle(results: list[tuple[Iterable[str], ValidationResult]], path: Path) -> None:
+    """Write one Turtle document of the SHACL reports, each linked to the graphs it covers (dcterms:subject).
 
     Blank nodes get canonical labels, so the same build gives the same bytes. They are computed for the
     reports alone, each with one placeholder link: canonicalizing a blank node with a link per article
-    held 23 MB at 10,000 articles. The links are streamed into the serializer in the placeholder's stead.
+    held 23 MB at 10,000 articles. The links are streamed from the graph names, through the serializer in
+    the placeholder's stead, to the file.
     """
     combined = rdflib.Graph()
     roots = []
@@ -395,7 +396,7 @@ def report_turtle(results: list[tuple[list[str], ValidationResult]]) -> bytes:
             else:
                 yield from (Quad(quad.subject, subject, NamedNode(graph)) for graph in graphs if graph)
     prefixes = {"sh": str(SH), "dcterms": str(DCTERMS), "dshapes": SHAPES_NAMESPACE, "xsd": PREFIXES["xsd"]}
-    return serialize(linked(stable_blank_nodes(quads)), format=RdfFormat.TURTLE, prefixes=prefixes)
+    serialize(linked(stable_blank_nodes(quads)), output=str(path), format=RdfFormat.TURTLE, prefixes=prefixes)
 
 
 # ---------------------------------------------------------------------------------------------

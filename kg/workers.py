@@ -7,9 +7,11 @@ import multiprocessing
 import os
 import signal
 import sys
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
+from itertools import islice
 from typing import Any, TypeVar
 
 T = TypeVar("T")
@@ -17,14 +19,25 @@ PR_SET_PDEATHSIG = 1  # Linux prctl option: a signal the process gets when its p
 _LIBC = ctypes.CDLL(None)  # the symbols of this process: the C library's among them
 
 
-def in_workers(work: Callable[..., T], tasks: Iterable) -> list[T]:
-    """`work` applied to each task, in order: in forked worker processes (one per CPU) when there are
-    several tasks. Workers inherit the parent's module state; tasks and results are pickled."""
-    tasks = list(tasks)
-    if len(tasks) <= 1:
-        return [work(task) for task in tasks]
-    with _pool(min(len(tasks), os.cpu_count() or 1)) as pool:
-        return list(pool.map(work, tasks))
+def in_workers(work: Callable[..., T], tasks: Iterable) -> Iterator[T]:
+    """`work` applied to each task, results in task order as they come: in forked worker processes (one
+    per CPU) when there are several tasks. Workers inherit the parent's module state; tasks and results
+    are pickled. A few tasks per worker are handed out ahead, never all: tasks are drawn from `tasks`
+    as results are taken, so neither the tasks nor the results of a corpus are in memory at once."""
+    workers = os.cpu_count() or 1
+    tasks = iter(tasks)
+    first = list(islice(tasks, max(workers, 2)))
+    if len(first) <= 1:
+        yield from map(work, first)
+        return
+    with _pool(min(len(first), workers)) as pool:
+        pending = deque(pool.submit(work, task) for task in first)
+        for task in tasks:
+            if len(pending) >= 2 * workers:
+                yield pending.popleft().result()
+            pending.append(pool.submit(work, task))
+        while pending:
+            yield pending.popleft().result()
 
 
 @contextmanager
