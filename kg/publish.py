@@ -315,24 +315,32 @@ def load_store(path: Path, graphs: Graphs, keys: Path, previous: Release | None,
     Either way the store is compacted last. Replaced graphs otherwise stay in table files of their own
     over the copied ones, and every index scan merges both: queries ran 10–25% slower on such a store.
     """
-    known = previous.path / GRAPHS_FILE if previous is not None else None
-    if known is not None and known.is_file():
-        with closing(sqlite3.connect(keys.resolve().as_uri(), uri=True)) as db:
-            db.execute("ATTACH DATABASE ? AS previous", (known.resolve().as_uri() + "?mode=ro",))
-            total, changed = db.execute(
-                "SELECT count(*), count(*) FILTER (WHERE old.key IS NOT new.key) "
-                "FROM main.graphs AS new LEFT JOIN previous.graphs AS old USING (name)").fetchone()
-            gone = "FROM previous.graphs WHERE name NOT IN (SELECT name FROM main.graphs)"
-            if changed + db.execute(f"SELECT count(*) {gone}").fetchone()[0] <= total * INCREMENTAL_SHARE:
-                old_key = "SELECT key FROM previous.graphs WHERE name = ?"
-                replaced = [graph for graph in graphs() if db.execute(old_key, (graph.name,)).fetchone() != (graph.key,)]
-                apart(_replace_graphs, previous.store_path, path,
-                      [name for name, in db.execute(f"SELECT name {gone} ORDER BY name")], replaced)
-                apart(_compact, path)
-                return
-    for segment in _groups_of_size(graphs(), STORE_SEGMENT_BYTES):
-        apart(_bulk_load, path, segment)
+    changes = _few_changes(graphs, keys, previous)
+    if changes is not None:
+        apart(_replace_graphs, previous.store_path, path, *changes)
+    else:
+        for segment in _groups_of_size(graphs(), STORE_SEGMENT_BYTES):
+            apart(_bulk_load, path, segment)
     apart(_compact, path)
+
+
+def _few_changes(graphs: Graphs, keys: Path, previous: Release | None) -> tuple[list[str], list[GraphParts]] | None:
+    """The graphs gone since the previous release and the graphs new or changed, when they are at most
+    INCREMENTAL_SHARE of the graphs; else None. The keys are compared on disk, a graph at a time."""
+    known = previous.path / GRAPHS_FILE if previous is not None else None
+    if known is None or not known.is_file():
+        return None
+    with closing(sqlite3.connect(keys.resolve().as_uri(), uri=True)) as db:
+        db.execute("ATTACH DATABASE ? AS previous", (known.resolve().as_uri() + "?mode=ro",))
+        total, changed = db.execute(
+            "SELECT count(*), count(*) FILTER (WHERE old.key IS NOT new.key) "
+            "FROM main.graphs AS new LEFT JOIN previous.graphs AS old USING (name)").fetchone()
+        gone = "FROM previous.graphs WHERE name NOT IN (SELECT name FROM main.graphs)"
+        if changed + db.execute(f"SELECT count(*) {gone}").fetchone()[0] > total * INCREMENTAL_SHARE:
+            return None
+        old_key = "SELECT key FROM previous.graphs WHERE name = ?"
+        return ([name for name, in db.execute(f"SELECT name {gone} ORDER BY name")],
+                [graph for graph in graphs() if db.execute(old_key, (graph.name,)).fetchone() != (graph.key,)])
 
 
 def _groups_of_size(graphs: Iterable[GraphParts], limit: int) -> Iterator[list[GraphParts]]:
