@@ -71,7 +71,11 @@ def run_validate(args: argparse.Namespace) -> int:
         return EXIT_UNREADABLE
     validations = validate_dataset(quads, shapes)
     if args.report:
-        write_report_turtle(validations, args.report)
+        try:
+            write_report_turtle(validations, args.report)
+        except OSError as error:
+            print(f"kg validate: cannot write the report to {args.report}: {error.strerror or error}", file=sys.stderr)
+            return EXIT_UNREADABLE
     violations = sorted({v for _, result in validations if not result.conforms for v in result.violations},
                         key=lambda v: v.sort_key())
     files = ", ".join(str(p) for p in args.files)

@@ -125,6 +125,13 @@ def test_kg_validate_reports_unreadable_input_without_a_traceback(tmp_path, name
     assert expected in result.stderr and "Traceback" not in result.stderr, result.stderr
 
 
+def test_kg_validate_says_when_it_cannot_write_the_report(built_release, tmp_path):
+    report = tmp_path / "missing-folder" / "report.ttl"
+    result = run_kg("validate", built_release.dumps / "graph.ttl", "--report", report)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert f"cannot write the report to {report}: " in result.stderr and "Traceback" not in result.stderr
+
+
 def test_kg_validate_without_usable_shapes_refuses_rather_than_passing_everything(built_release, tmp_path):
     result = run_kg("validate", built_release.dumps / "graph.ttl", "--shapes", tmp_path)
     assert result.returncode == 2 and "no shapes (*.ttl)" in result.stderr
