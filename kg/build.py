@@ -39,6 +39,20 @@ FORMAT_TIMING = "parts of "  # + a dump's name: the timing of that format's part
 T = TypeVar("T")
 
 
+class BuildFilesError(Exception):
+    """A file or folder the build reads or writes cannot be used (the message says which and why); nothing
+    was published."""
+
+
+@contextmanager
+def _os_errors_explained() -> Iterator[None]:
+    try:
+        yield
+    except OSError as error:
+        where = f"{error.filename}: " if error.filename else ""
+        raise BuildFilesError(f"{where}{error.strerror or error}") from None
+
+
 class ValidationFailed(Exception):
     """The graph does not conform to the shapes; nothing was published."""
 
@@ -205,14 +219,14 @@ def build_lock(build_dir: Path, wait: bool = True) -> Iterator[bool]:
 
 
 def build(project: Project, build_dir: Path, iris: Iris, timings: dict[str, float] | None = None) -> Release:
-    """Build, validate and publish; raises SeedError or ValidationFailed and then publishes nothing.
+    """Build, validate and publish; raises SeedError, ValidationFailed or BuildFilesError and then publishes nothing.
 
     Articles are mapped, validated and written in batches, in one worker process per CPU, so memory
     does not grow with the corpus; unchanged articles come from the cache, and the release reuses
     what it can of the previous one. `timings` receives seconds per stage, and under
     FORMAT_TIMING + dump name the worker seconds spent writing that format's parts.
     """
-    with build_lock(build_dir):
+    with _os_errors_explained(), build_lock(build_dir):
         return _build(project, build_dir, iris, timings if timings is not None else {})
 
 
@@ -376,7 +390,7 @@ def ensure_release(build_dir: Path, project: Project, base: str | None = None) -
     """
     existing = current_release(build_dir)
     base = base or (existing.manifest["base"] if existing else DEFAULT_BASE)
-    with build_lock(build_dir, wait=existing is None) as ours:
+    with _os_errors_explained(), build_lock(build_dir, wait=existing is None) as ours:
         if not ours:  # another process is building: serve the last complete release meanwhile
             return existing
         return _build(project, build_dir, Iris(base), {})

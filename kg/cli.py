@@ -21,7 +21,7 @@ def add_build_options(parser: argparse.ArgumentParser) -> None:
 
 
 def run_build(args: argparse.Namespace) -> int:
-    from kg.build import ValidationFailed, build, default_project
+    from kg.build import BuildFilesError, ValidationFailed, build, default_project
     from kg.rdf import Iris
     from kg.seeds import SeedError
     from kg.validate import ShapesError
@@ -41,6 +41,9 @@ def run_build(args: argparse.Namespace) -> int:
     except ShapesError as error:
         print(f"kg build: the shapes cannot be used; nothing was published:\n{error}", file=sys.stderr)
         return EXIT_FAILED
+    except BuildFilesError as error:
+        print(f"kg build: {error}; nothing was published", file=sys.stderr)
+        return EXIT_UNREADABLE
     manifest = release.manifest
     print(f"release {release.id}: {manifest['quads']} quads from {manifest['article_count']} article(s), "
           f"conforms to the shapes; published in {release.path}")

@@ -214,3 +214,15 @@ def test_kg_build_prints_a_summary(tmp_path: Path):
     result = run_kg("build", "--build-dir", tmp_path)
     assert result.returncode == 0
     assert "1 article(s), conforms to the shapes" in result.stdout
+
+
+@pytest.mark.parametrize("command", ["build", "serve"])
+def test_a_build_folder_that_cannot_be_used_is_a_located_error(command, tmp_path: Path):
+    """A build folder that is a file (or unwritable, or on a full disk) is reported with its path and the
+    system's reason, not a traceback; nothing is published, and `kg serve` has nothing to serve."""
+    not_a_folder = tmp_path / "build"
+    not_a_folder.write_text("a file")
+    result = run_kg(command, "--build-dir", not_a_folder, *(["--port", "0"] if command == "serve" else []))
+    assert result.returncode == (2 if command == "build" else 1), result.stderr
+    assert f"{not_a_folder}: File exists" in result.stderr and "Traceback" not in result.stderr, result.stderr
+    assert not_a_folder.read_text() == "a file"

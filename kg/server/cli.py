@@ -120,14 +120,14 @@ def _release_store(build_dir: Path) -> Path:
     When the build fails, the last complete release is served (with the reasons on stderr), so a bad
     edit never takes the endpoint down; with no release at all there is nothing to serve.
     """
-    from kg.build import ValidationFailed, default_project, ensure_release
+    from kg.build import BuildFilesError, ValidationFailed, default_project, ensure_release
     from kg.publish import current_release
     from kg.seeds import SeedError
     from kg.validate import ShapesError
 
     try:
         return ensure_release(build_dir.resolve(), default_project(), os.environ.get("KG_BASE_IRI")).store_path
-    except (SeedError, ValidationFailed, ShapesError) as error:
+    except (SeedError, ValidationFailed, ShapesError, BuildFilesError) as error:
         previous = current_release(build_dir.resolve())
         if previous is None:
             raise ReleaseUnavailable(f"the build failed and no release was published before:\n{error}") from None
