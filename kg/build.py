@@ -136,7 +136,8 @@ def read_inputs(project: Project, iris: Iris, index: Path) -> Inputs:
 
 def files_under(folder: str, prefix: str) -> Iterator[tuple[str, str]]:
     """(prefix + relative POSIX path, path) of the files under `folder`, sorted as Paths sort; one
-    folder's entries in memory at a time. Symbolic links to folders are not followed."""
+    folder's entries in memory at a time. A symbolic link to a folder is a SeedError: followed, it could
+    lead anywhere, even back up; skipped, an article linked in would silently not be published."""
     if not os.path.isdir(folder):
         return
     with os.scandir(folder) as entries:
@@ -146,6 +147,9 @@ def files_under(folder: str, prefix: str) -> Iterator[tuple[str, str]]:
             yield from files_under(entry.path, f"{prefix}{entry.name}/")
         elif entry.is_file():
             yield prefix + entry.name, entry.path
+        elif entry.is_dir():
+            raise SeedError([SeedProblem(prefix + entry.name, 1, "a symbolic link to a folder, which the build "
+                                         "does not follow: move or copy the folder here, or link its files")])
 
 
 def cameo_codes(ontology: list[Quad]) -> set[str]:

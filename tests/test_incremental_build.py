@@ -218,21 +218,25 @@ def test_a_worker_does_not_start_with_memory_its_parent_freed():
     assert max(workers) < parent - 48, (parent, workers)
 
 
-def test_input_files_are_hashed_in_path_order_without_following_linked_folders(tmp_path):
+def test_input_files_are_hashed_in_path_order_and_a_linked_folder_is_a_seed_error(tmp_path):
     """A release's fingerprint hashes the input files in the order Paths sort, the order it always had:
-    a folder's files before a sibling whose name extends the folder's."""
+    a folder's files before a sibling whose name extends the folder's. Linked files are read; a linked
+    folder is refused with its name rather than followed or skipped."""
     import os
 
     from kg.build import files_under
+    from kg.seeds import SeedError
 
     for name in ["a/b.txt", "a/b/c/d.txt", "a-b/c.txt", "a.txt", "ab", "A/z"]:
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name).write_text(name)
-    os.symlink(tmp_path / "a", tmp_path / "linked-folder")
     os.symlink(tmp_path / "a.txt", tmp_path / "linked-file")
     listed = [name for name, _ in files_under(str(tmp_path), "")]
     assert listed == ["A/z", "a/b/c/d.txt", "a/b.txt", "a-b/c.txt", "a.txt", "ab", "linked-file"]
     assert listed == [path.relative_to(tmp_path).as_posix() for path in sorted(tmp_path.rglob("*")) if path.is_file()]
+    os.symlink(tmp_path / "a", tmp_path / "a" / "b" / "linked-folder")
+    with pytest.raises(SeedError, match=r"^inputs/a/b/linked-folder:1: a symbolic link to a folder"):
+        list(files_under(str(tmp_path), "inputs/"))
 
 
 def test_the_article_index_lists_folders_with_a_mapping_keyed_by_all_their_files(tmp_path):

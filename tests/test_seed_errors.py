@@ -1,9 +1,12 @@
 """Bad seed input: `kg build` names the file, the line and what is wrong, exits non-zero and publishes nothing."""
 from __future__ import annotations
 
+import os
+import shutil
+
 import pytest
 
-from conftest import break_and_build
+from conftest import break_and_build, run_kg, snapshot
 
 MAPPING = "seeds/articles/cgtn-2019-03-01-hanoi-summit/mapping.yaml"
 REGISTRY = "seeds/entities.yaml"
@@ -92,3 +95,17 @@ def test_time_expressions_resolve_against_the_publication_date(words, expected):
         assert isinstance(resolved, str) and resolved.startswith(expected)
     else:
         assert resolved[:2] == expected
+
+
+def test_an_article_folder_linked_in_is_a_located_error(published_project, tmp_path):
+    """An article folder that is a symbolic link is neither followed nor skipped without a word."""
+    project = tmp_path / "project"
+    shutil.copytree(published_project, project, symlinks=True)
+    elsewhere = tmp_path / "elsewhere"
+    shutil.copytree(project / "seeds" / "articles" / "cgtn-2019-03-01-hanoi-summit", elsewhere)
+    os.symlink(elsewhere, project / "seeds" / "articles" / "linked-article")
+    before = snapshot(project / "build")
+    result = run_kg("build", "--build-dir", project / "build", env={"KG_PROJECT": str(project)})
+    assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
+    assert "seeds/articles/linked-article:1: a symbolic link to a folder" in result.stderr
+    assert snapshot(project / "build") == before
