@@ -11,8 +11,8 @@ same answers to the mix before it is measured. Writes a Markdown table with thro
 
     python benchmarks/endpoint/run.py --articles 150 --seconds 10 --rounds 3 --out benchmarks/endpoint/RESULTS.md
 
-`--kg-options "" "--result-cache 0" "--workers 2"` runs kg serve once per set of options, side by side with the
-others: its default, then without its result cache, then with two worker processes.
+`--kg-options "" "--result-cache 0" "--workers 4"` runs kg serve once per set of options, side by side with the
+others: its default, then without its result cache, then with four worker processes.
 
 Needs `wrk` (apt-get install wrk) and the benchmark extra: pip install -e '.[bench]'.
 """

@@ -31,8 +31,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="most rows (SELECT) or triples (CONSTRUCT/DESCRIBE) in a result (default: %(default)s)")
     parser.add_argument("--allow-service-host", action="append", default=[], metavar="HOST",
                         help="allow SERVICE calls to this host (repeatable; none by default)")
-    parser.add_argument("--workers", type=_positive(int), default=2 * (os.cpu_count() or 1),
-                        help="server processes (default: twice the number of CPUs; benchmarks/endpoint/run.py "
+    parser.add_argument("--workers", type=_positive(int), default=max(2, os.cpu_count() or 1),
+                        help="server processes (default: one per CPU, at least 2; benchmarks/endpoint/run.py "
                              "--kg-options \"--workers N\" compares counts)")
     parser.add_argument("--result-cache", type=_positive(int, zero_allowed=True), default=DEFAULTS.result_cache >> 20, metavar="MB",
                         help="megabytes of answers each server process keeps to send again to repeated GET queries "
