@@ -150,7 +150,7 @@ class SparqlEndpoint:
         except Exception:  # noqa: BLE001 - the client gets a message, the log gets the traceback
             log.exception("internal error answering %s", scope.get("query_string", b"")[:200])
             return await _send(send, 500, ERROR_HEADERS, INTERNAL_ERROR_BODY, method)
-        await _send(send, 200, plan.headers + self._limit_headers if capped else plan.headers, body, method)
+        await _send(send, 200, self._result_headers(plan, capped), body, method)
 
     async def run_query(self, query: str, representation: Representation, base_iri: str) -> tuple[bytes, bool]:
         """Run a query as /sparql runs it (policy, union default graph, result cap, time limit);
@@ -187,7 +187,7 @@ class SparqlEndpoint:
             if self._answer_bytes + len(body) > self.settings.result_cache:
                 self._forget_plans()
             self._answer_bytes += len(body)
-            headers = (plan.headers + self._limit_headers if capped else plan.headers) + CACHE_HIT_HEADERS
+            headers = self._result_headers(plan, capped) + CACHE_HIT_HEADERS
             self._plans[key] = replace(plan, answer=(body, headers))
         elif cpu < QUICK_CPU_SECONDS and not plan.quick:
             self._plans[key] = replace(plan, quick=True)
@@ -195,6 +195,10 @@ class SparqlEndpoint:
     def _forget_plans(self) -> None:
         self._plans.clear()
         self._answer_bytes = 0
+
+    def _result_headers(self, plan: Plan, capped: bool) -> tuple[tuple[bytes, bytes], ...]:
+        """A result's headers: the plan's, and the cap when the result was cut to it."""
+        return plan.headers + self._limit_headers if capped else plan.headers
 
     @cached_property
     def _limit_headers(self) -> tuple[tuple[bytes, bytes], ...]:
