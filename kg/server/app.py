@@ -65,11 +65,19 @@ def front_door(app: FastAPI) -> Callable[[Scope, Receive, Send], Awaitable[None]
     """The ASGI app a worker serves: `/sparql` straight to its lean endpoint, the rest to `app`.
 
     The endpoint sets its own CORS headers; skipping FastAPI's routing and middleware stack saves
-    more than a cheap query costs.
+    more than a cheap query costs. Every request is seen as addressed to the configured public URL
+    (`settings.public_url`): absolute URLs in redirects, manifests and pages never come from a
+    client's Host header, which anyone can spoof.
     """
     sparql = app.state.sparql
+    public = app.state.settings.public_url
+    scheme, _, netloc = public.partition("://") if public else (None, "", "")
+    host_header = (b"host", netloc.encode("latin-1"))
 
     async def dispatch(scope: Scope, receive: Receive, send: Send) -> None:
+        if scheme is not None and scope["type"] == "http":
+            scope["scheme"] = scheme
+            scope["headers"] = [host_header, *(item for item in scope["headers"] if item[0] != b"host")]
         if scope["type"] == "http" and scope["path"] == "/sparql":
             await sparql(scope, receive, send)
         else:

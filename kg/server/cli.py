@@ -4,8 +4,10 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from dataclasses import replace
 from collections.abc import Callable
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from kg.server.settings import ServerSettings
 from kg.store import StoreLoadError, load_data_store
@@ -37,6 +39,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--result-cache", type=_positive(int, zero_allowed=True), default=DEFAULTS.result_cache >> 20, metavar="MB",
                         help="megabytes of answers each server process keeps to send again to repeated GET queries "
                              "(the store never changes while served); 0 turns it off (default: %(default)s)")
+    parser.add_argument("--max-query-memory", type=_positive(int), default=DEFAULTS.max_query_memory >> 20, metavar="MB",
+                        help="megabytes one server process may hold; a query that takes it past them is answered 503 and "
+                             "the process replaced, so the server holds at most workers x MB (default: %(default)s)")
+    parser.add_argument("--request-deadline", type=_positive(float), default=DEFAULTS.request_deadline, metavar="S",
+                        help="seconds a client has to send a request's headers and body before its connection is "
+                             "closed (default: %(default)s)")
+    parser.add_argument("--public-url", metavar="URL",
+                        help="the absolute URL clients reach this server at (e.g. https://kg.example.org behind a reverse "
+                             "proxy), used for every absolute URL the server writes, never the request's Host header "
+                             "(default: the listening address)")
     parser.add_argument("--cache-dir", type=Path, default=None,
                         help="where stores loaded from --data are kept (default: ~/.cache/diplomacy-kg/stores)")
     parser.add_argument("--build-dir", type=Path, default=Path("build"),
@@ -55,6 +67,11 @@ def run(args: argparse.Namespace) -> int:
 
     if args.store and args.data:
         print("kg serve: give --data or --store, not both", file=sys.stderr)
+        return 1
+    try:
+        public_url = _public_url(args.public_url) if args.public_url else None
+    except ValueError as error:
+        print(f"kg serve: --public-url: {error}", file=sys.stderr)
         return 1
     try:
         if args.store:
@@ -76,6 +93,9 @@ def run(args: argparse.Namespace) -> int:
         release=str(store_path.parent) if store_path and not args.data else None,
         queries=str(_queries_folder(args.queries)),
         store=args.store,
+        max_query_memory=args.max_query_memory << 20,
+        request_deadline=args.request_deadline,
+        public_url=public_url,
     )
     try:
         load_named_queries(Path(settings.queries))  # a bad query header stops here, not in each worker
@@ -89,8 +109,19 @@ def run(args: argparse.Namespace) -> int:
         return 1
     host, port = listener.getsockname()[:2]
     shown_host = f"[{host}]" if ":" in host else host
-    ready = f"kg serve: SPARQL endpoint at http://{shown_host}:{port}/sparql ({settings.workers} workers)"
+    settings = replace(settings, public_url=settings.public_url or f"http://{shown_host}:{port}")
+    ready = f"kg serve: SPARQL endpoint at {settings.public_url}/sparql ({settings.workers} workers)"
     return Supervisor(store_path, settings, listener).run(ready)
+
+
+def _public_url(url: str) -> str:
+    """`url` as scheme://host[:port][/path] without a trailing slash; ValueError unless absolute http(s)."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
+        raise ValueError(f"give an absolute http(s) URL such as https://kg.example.org, not {url!r}")
+    if parts.path not in ("", "/"):
+        raise ValueError(f"serving under a path ({parts.path}) is not supported; give the URL of the host, not {url!r}")
+    return f"{parts.scheme}://{parts.netloc}"
 
 
 def _queries_folder(given: Path | None) -> Path:

@@ -17,6 +17,9 @@ class ServerSettings:
     workers: int = 2  # server processes; one is recycled when it abandons a runaway query
     threads: int = 16  # query threads per worker process
     max_query_bytes: int = 1 << 20  # largest request body accepted
+    max_query_memory: int = 1 << 30  # bytes one worker process may hold; past it the query gets 503 and the worker is replaced
+    request_deadline: float = 10.0  # seconds a client has to send a request's headers and body
+    public_url: str | None = None  # absolute URL the server is reached at (scheme://host[:port]); None: the listening address
     result_cache: int = 32 << 20  # bytes of answers each worker keeps to send again (0: none; see kg.server.sparql)
     release: str | None = None  # the published release folder served (dumps, pages); None with --data
     queries: str | None = None  # folder of the named queries (*.rq) served at /queries
