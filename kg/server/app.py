@@ -16,6 +16,7 @@ from kg.server.errors import install_error_handlers
 from kg.server.named_queries import load_named_queries, named_queries_router
 from kg.server.openapi import document_sparql
 from kg.server.publishing import publishing_router
+from kg.server.security_headers import SecurityHeaders
 from kg.server.settings import ServerSettings
 from kg.server.sparql import Receive, Scope, Send, SparqlEndpoint
 
@@ -67,7 +68,8 @@ def front_door(app: FastAPI) -> Callable[[Scope, Receive, Send], Awaitable[None]
     The endpoint sets its own CORS headers; skipping FastAPI's routing and middleware stack saves
     more than a cheap query costs. Every request is seen as addressed to the configured public URL
     (`settings.public_url`): absolute URLs in redirects, manifests and pages never come from a
-    client's Host header, which anyone can spoof.
+    client's Host header, which anyone can spoof. Every response gets the security headers of
+    kg.server.security_headers (a Content-Security-Policy and more on pages, nosniff on all).
     """
     sparql = app.state.sparql
     public = app.state.settings.public_url
@@ -83,4 +85,4 @@ def front_door(app: FastAPI) -> Callable[[Scope, Receive, Send], Awaitable[None]
         else:
             await app(scope, receive, send)
 
-    return dispatch
+    return SecurityHeaders(dispatch)
