@@ -80,3 +80,38 @@ def test_errors_are_shown_with_the_servers_message(browser_page, release_server)
     page.wait_for_selector("#status.error")
     assert page.locator("#status").inner_text().startswith("Error 400: malformed query")
     assert page.elsewhere == []
+
+
+HOSTILE_QUERY = ("SELECT ?x WHERE { VALUES ?x { <javascript:alert(document.domain)> <JavaScript:alert(2)> "
+                 "<data:text/html,hello> <https://example.org/fine> } }")
+
+
+def test_a_javascript_iri_in_a_result_is_shown_as_text_and_runs_nothing(browser_page, release_server) -> None:
+    page = browser_page
+    dialogs: list[str] = []
+
+    def record(dialog) -> None:
+        dialogs.append(dialog.message)
+        dialog.dismiss()
+
+    page.on("dialog", record)
+    try:
+        page.goto(f"{release_server.base_url}/sparql")
+        page.wait_for_selector(".CodeMirror")
+        page.evaluate("query => window.sparqlEditor.setValue(query)", HOSTILE_QUERY)
+        page.click("#run")
+        page.wait_for_selector("table.results tbody tr")
+        title, url = page.title(), page.url
+        cells = page.locator("table.results tbody td").all_inner_texts()
+        assert cells == ["javascript:alert(document.domain)", "JavaScript:alert(2)", "data:text/html,hello",
+                         "https://example.org/fine"]
+        links = page.locator("table.results a").evaluate_all("els => els.map(e => e.getAttribute('href'))")
+        assert links == ["https://example.org/fine"]  # http(s) IRIs are still links, nothing else is
+        for text in cells[:3]:
+            page.get_by_text(text, exact=True).click()
+        page.evaluate("() => new Promise(resolve => setTimeout(resolve, 0))")  # let any queued navigation run
+        assert dialogs == []
+        assert page.title() == title and page.url == url
+        assert page.elsewhere == []
+    finally:
+        page.remove_listener("dialog", record)

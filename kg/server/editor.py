@@ -34,7 +34,8 @@ def editor_page(queries: Iterable[NamedQuery]) -> bytes:
     prefix_buttons = "".join(
         f'<button type="button" class="prefix" data-prefix="{p}" title="{html.escape(iri)}">{p}:</button>'
         for p, iri in PREFIXES.items())
-    data = json.dumps({"examples": examples, "prefixes": PREFIXES}).replace("</", "<\\/")
+    # No "<" at all inside the JSON data block: neither "</script>" nor "<!--" can end or change it.
+    data = json.dumps({"examples": examples, "prefixes": PREFIXES}).replace("<", "\\u003c")
     body = f"""<h1>SPARQL query editor</h1>
 <p>Queries run at <a href="/sparql?format=turtle"><code>/sparql</code></a> (SPARQL 1.1 Protocol; the default graph is
 the union of all graphs). <kbd>Ctrl</kbd>+<kbd>Enter</kbd> runs the query.</p>

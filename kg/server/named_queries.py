@@ -36,6 +36,7 @@ from pyoxigraph import Literal, NamedNode
 
 from kg.server.conneg import GRAPH_FORMATS, HTML, JSON, SOLUTION_FORMATS, NotAcceptable, Representation, choose
 from kg.server.query_policy import query_form, with_values
+from kg.server.security_headers import web_link
 from kg.server.sparql import GRAPH_FORMS, ProtocolError, SparqlEndpoint
 
 XSD = "http://www.w3.org/2001/XMLSchema#"
@@ -305,7 +306,7 @@ def query_page(query: NamedQuery, values: dict[str, list[str]], body: bytes, sol
     result = results_table(json.loads(body)) if solutions else f"<pre>{html.escape(body.decode())}</pre>"
     note = f'<p class="note">Only the first {cap} results are shown.</p>' if capped else ""
     downloads = " ".join(
-        f'<a href="/queries/{query.name}?{urlencode({**{k: v[0] for k, v in values.items() if k != "format"}, "format": o.names[0]})}">'
+        f'<a href="/queries/{query.name}?{html.escape(urlencode({**{k: v[0] for k, v in values.items() if k != "format"}, "format": o.names[0]}))}">'
         f"{o.names[0]}</a>" for o in _offers(query)[:-1])
     return page(query.title, f"<h1>{html.escape(query.title)}</h1><p>{html.escape(query.description)}</p>{form}"
                 f'<p><a href="{html.escape(editor)}">Open in the editor</a> · download: {downloads}</p>{note}{result}')
@@ -327,6 +328,6 @@ def _cell(term: dict | None) -> str:
     if term is None:
         return ""
     value = html.escape(term["value"])
-    if term["type"] == "uri":
+    if term["type"] == "uri" and web_link(term["value"]):
         return f'<a href="{value}">{value}</a>'
     return value

@@ -308,9 +308,9 @@ def highlight(reader: Reader, text: str, begin: int, end: int, spans: list[Span]
             started.add(span.key)
         opened = covering
         piece = escape(text[left:right])
-        if covering:
-            target = _primary(covering[-1], reader.site.base)
-            html.append(f'<a href="{escape(reader.site.href(target))}">{piece}</a>')
+        href = reader.site.href(_primary(covering[-1], reader.site.base)) if covering else None
+        if href:
+            html.append(f'<a href="{escape(href)}">{piece}</a>')
         else:
             html.append(str(piece))
     html.extend("</mark>" for _ in opened)

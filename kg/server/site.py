@@ -19,6 +19,7 @@ from kg.describe import SD, VOID
 from kg.jsonld import JsonLdContext, load_context
 from kg.publish import CONTEXT_FILE, DESCRIPTION_FILE, SHAPES_FILE
 from kg.rdf import PREFIXES, SHAPES_PREFIXES
+from kg.server.security_headers import web_link
 
 ONTOLOGY_IRI = PREFIXES["dipl"].rstrip("#")
 SHAPES_IRI = SHAPES_PREFIXES["dshapes"].rstrip("#")
@@ -114,8 +115,9 @@ class Site:
             return "/" + iri[len(self.base):]
         return None
 
-    def href(self, iri: str) -> str:
-        """Where a link to `iri` should point: here when we serve it, else the IRI itself."""
-        return self.path_for_iri(iri) or iri
+    def href(self, iri: str) -> str | None:
+        """Where a link to `iri` should point: here when we serve it, else the IRI itself when it is
+        an http(s) URL; None (no link, the value is shown as text) for `javascript:` and other schemes."""
+        return self.path_for_iri(iri) or web_link(iri)
 
 

@@ -86,10 +86,13 @@
         const cell = tr.insertCell();
         const term = row[name];
         if (!term) continue;
-        if (term.type === "uri") {
+        const href = term.type === "uri" ? webLink(term.value) : null;
+        if (href) {
           const link = element("a", "", term.value);
-          link.href = term.value;
+          link.href = href;
           cell.append(link);
+        } else if (term.type === "uri") {
+          cell.append(element("span", "iri", term.value));  // javascript:, data:, urn:… shown, never linked
         } else {
           cell.textContent = term.value;
           if (term["xml:lang"]) cell.append(element("small", "lang", `@${term["xml:lang"]}`));
@@ -97,6 +100,14 @@
       }
     }
     return tableElement;
+  }
+
+  // The IRI as a link target when it is an http(s) URL, else null: a result value never becomes a
+  // javascript: (or data:, vbscript:, …) link.
+  function webLink(iri) {
+    let url;
+    try { url = new URL(iri); } catch (error) { return null; }
+    return url.protocol === "http:" || url.protocol === "https:" ? url.href : null;
   }
 
   function element(tag, className, text) {
