@@ -182,3 +182,105 @@ def test_listing_in_html_and_json(release_server, built_release):
     assert html.headers["content-type"].startswith("text/html")
     assert 'href="/dumps/graph.jsonld.gz"' in html.text
     assert httpx.get(f"{release_server.base_url}/dumps/nothing.ttl").status_code == 404
+
+
+# -- hostile Range headers, in process ---------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def release_app(built_release):
+    """The app of one server process over the built release, called in process (no sockets)."""
+    from kg.server.app import create_app
+    from kg.server.settings import ServerSettings
+
+    return create_app(built_release.store_path, ServerSettings(release=str(built_release.path)))
+
+
+def get_in_process(app, path: str, headers: dict[str, str], method: str = "GET") -> httpx.Response:
+    """One request to `app`; a crash is a 500 response here, as a real server would send."""
+    import asyncio
+
+    async def send() -> httpx.Response:
+        transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+        async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as client:
+            return await client.request(method, path, headers=headers)
+
+    return asyncio.run(send())
+
+
+HUGE = "9" * 4300  # past Python's int-from-string digit limit
+
+
+@pytest.mark.parametrize("wanted, status, part", [
+    (f"bytes={HUGE}-", 416, None),  # starts past the end
+    (f"bytes={HUGE}0-{HUGE}1", 416, None),
+    ("bytes=" + "0" * 5000 + "5-9", 206, (5, 10)),  # leading zeros are still the number 5
+    (f"bytes=0-{HUGE}", 206, (0, None)),  # a last byte past the end means "to the end"
+    (f"bytes=-{HUGE}", 206, (0, None)),  # a suffix longer than the file is the whole file
+    (f"bytes=10-{HUGE},{HUGE}-", 206, (10, None)),  # the unsatisfiable range is dropped
+])
+def test_range_numbers_of_any_size_answer_206_or_416_and_log_nothing(release_app, built_release, caplog, wanted,
+                                                                        status, part):
+    data = (built_release.dumps / "graph.nq").read_bytes()
+    response = get_in_process(release_app, "/dumps/graph.nq", {"Range": wanted})
+    assert response.status_code == status, response.text[:300]
+    if part:
+        start, end = part
+        assert response.content == data[start:end]
+        assert response.headers["content-range"] == f"bytes {start}-{(end or len(data)) - 1}/{len(data)}"
+    else:
+        assert response.headers["content-range"] == f"bytes */{len(data)}"
+        assert response.json()["status"] == 416 and "bytes" in response.json()["message"]
+    assert not [r for r in caplog.records if r.levelname in ("ERROR", "CRITICAL")]
+
+
+@pytest.mark.parametrize("wanted", ["bytes=abc", "bytes=9-5", "bytes=", "bytes=-", "bytes=--5", "bytes=1-2-3",
+                                    "bytes=0x10-", "bytes=+1-2", "bytes=1.5-2", "bytes=,,", "bytes= - "])
+def test_an_invalid_byte_range_answers_416_with_a_message(release_app, built_release, wanted):
+    size = len((built_release.dumps / "graph.nq").read_bytes())
+    response = get_in_process(release_app, "/dumps/graph.nq", {"Range": wanted})
+    assert response.status_code == 416
+    assert response.headers["content-range"] == f"bytes */{size}"
+    body = response.json()
+    assert body["status"] == 416 and "Satisfiable" in body["error"] and "bytes=" in body["message"]
+    assert response.headers["etag"]
+
+
+@pytest.mark.parametrize("wanted", ["items=0-5", "0-5", "bytes", "bytes=" + ",".join(["0-0"] * 101)])
+def test_a_range_of_another_unit_or_too_many_ranges_is_ignored(release_app, built_release, wanted):
+    # RFC 9110 14.2: an unknown range unit MUST be ignored; a server MAY ignore many small ranges.
+    data = (built_release.dumps / "graph.nq").read_bytes()
+    response = get_in_process(release_app, "/dumps/graph.nq", {"Range": wanted})
+    assert response.status_code == 200 and response.content == data
+
+
+def test_several_ranges_answer_multipart_byteranges(release_app, built_release):
+    data = (built_release.dumps / "graph.nq").read_bytes()
+    response = get_in_process(release_app, "/dumps/graph.nq", {"Range": "bytes=20-29, 0-9"})
+    assert response.status_code == 206
+    assert response.headers["content-type"].startswith("multipart/byteranges; boundary=")
+    boundary = response.headers["content-type"].split("boundary=")[1].encode()
+    parts = [p for p in response.content.split(b"--" + boundary) if p.strip(b"-\r\n")]
+    assert len(parts) == 2
+    for part, (start, end) in zip(parts, [(0, 9), (20, 29)]):
+        head, _, body = part.partition(b"\r\n\r\n")
+        assert f"Content-Range: bytes {start}-{end}/{len(data)}".encode() in head
+        assert body.removesuffix(b"\r\n") == data[start:end + 1]
+    assert len(response.content) == int(response.headers["content-length"])
+    # Overlapping and adjacent ranges are one range.
+    merged = get_in_process(release_app, "/dumps/graph.nq", {"Range": "bytes=0-9,5-19,20-24"})
+    assert merged.status_code == 206 and merged.content == data[:25]
+    assert merged.headers["content-range"] == f"bytes 0-24/{len(data)}"
+
+
+def test_head_and_if_range_with_a_range(release_app, built_release):
+    data = (built_release.dumps / "graph.nq").read_bytes()
+    head = get_in_process(release_app, "/dumps/graph.nq", {"Range": "bytes=5-14"}, method="HEAD")
+    assert head.status_code == 206 and head.headers["content-length"] == "10" and head.content == b""
+    etag = head.headers["etag"]
+    fresh = get_in_process(release_app, "/dumps/graph.nq", {"Range": "bytes=5-14", "If-Range": etag})
+    assert fresh.status_code == 206 and fresh.content == data[5:15]
+    stale = get_in_process(release_app, "/dumps/graph.nq", {"Range": f"bytes={HUGE}-", "If-Range": '"old"'})
+    assert stale.status_code == 200 and stale.content == data
+    gzip_part = get_in_process(release_app, "/dumps/graph.nq.gz", {"Range": "bytes=0-1"})
+    assert gzip_part.status_code == 206 and gzip_part.content == b"\x1f\x8b"
+    assert gzip_part.headers["content-type"] == "application/gzip" and "content-encoding" not in gzip_part.headers
