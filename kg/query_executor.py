@@ -32,13 +32,23 @@ from pyoxigraph import Store
 from kg.store import open_read_only
 
 T = TypeVar("T")
+QUERY_STACK_BYTES = 256 << 20  # per query thread: address space, resident only as deep as a query's parse goes
+OTHER_STACK_BYTES = 2 << 20  # threads started later (file reads, the memory guard) need little
 DEPRIORITIZE_AFTER = 0.5  # seconds a query runs before it yields the CPU to shorter ones
 SLOW_NICE, RUNAWAY_NICE = 10, 19  # weights: a slow query gets a tenth of a short one's CPU share
 _THREAD_PRIORITIES = sys.platform == "linux"  # elsewhere setpriority would change the whole process
 
 
-class QueryTimeout(Exception):
+class QueryAbandoned(Exception):
+    """The query was given up before it finished; the message says why (HTTP 503)."""
+
+
+class QueryTimeout(QueryAbandoned):
     """The query ran past its time limit and was abandoned; the message says which limit."""
+
+
+class QueryOverMemory(QueryAbandoned):
+    """The process passed its memory budget while the query ran; the process is being replaced."""
 
 
 class _Job(Generic[T]):
@@ -80,6 +90,26 @@ class _Job(Generic[T]):
                 self.restore = before
 
 
+def _started_pool(threads: int, stack_bytes: int) -> ThreadPoolExecutor:
+    """A pool of `threads` threads, all started now with `stack_bytes` of stack each.
+
+    pyoxigraph parses and evaluates recursively on the native stack: a query nested or chained
+    deep enough overflows a default 8 MB stack and kills the process. The threads are started up
+    front because the stack size is a process-wide setting read when a thread starts; threads
+    started later get OTHER_STACK_BYTES.
+    """
+    pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="query")
+    started = threading.Barrier(threads + 1)
+    threading.stack_size(stack_bytes)
+    try:
+        for _ in range(threads):  # each waits for all: the pool must start a new thread for the next
+            pool.submit(started.wait)
+    finally:
+        threading.stack_size(OTHER_STACK_BYTES)
+    started.wait()
+    return pool
+
+
 def _set_nice(thread: int, nice: int) -> bool:
     try:
         os.setpriority(os.PRIO_PROCESS, thread, nice)
@@ -98,27 +128,45 @@ class QueryExecutor:
         """`limit`: the operator's time limit, the longest any query may keep its thread (default:
         each run's own `timeout`)."""
         self.store: Store = open_read_only(store_path)
-        self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="query")
+        self._pool = _started_pool(threads, QUERY_STACK_BYTES)
         self._on_runaway = on_runaway
         self._limit = limit
+        self._aborts: set[asyncio.Future] = set()  # one per run in progress: failing it answers the caller
+
+    def abandon_all(self, error: QueryAbandoned) -> None:
+        """Answer every run in progress with `error` (on the event loop), whatever its query still does."""
+        for abort in self._aborts:
+            if not abort.done():
+                abort.set_exception(error)
 
     async def run(self, evaluate: Callable[[Store], T], timeout: float) -> T:
         """Evaluate `evaluate(store)` in a query thread; QueryTimeout after `timeout` seconds."""
         loop = asyncio.get_running_loop()
         job = _Job(evaluate)
         future = loop.run_in_executor(self._pool, job, self.store)
+        abort = loop.create_future()
+        self._aborts.add(abort)
         slow = loop.call_later(DEPRIORITIZE_AFTER, job.lower_priority, SLOW_NICE)
         try:
-            return await asyncio.wait_for(future, timeout)
-        except TimeoutError:
-            if job.abandon():  # a query that never got a thread will not start: nothing runs away
-                if self._limit is not None and timeout < self._limit:
-                    loop.call_later(self._limit - timeout, self._runaway_if_running, job)
-                else:
-                    self._runaway_if_running(job)
-            raise QueryTimeout(f"the query did not finish within its time limit of {timeout:g} s") from None
+            done, _ = await asyncio.wait((future, abort), timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
         finally:
             slow.cancel()
+            self._aborts.discard(abort)
+        if future in done:
+            if abort.done():
+                abort.exception()  # retrieved: the run finished anyway
+            return future.result()
+        future.cancel()
+        started = job.abandon()
+        if abort.done():
+            raise abort.exception()
+        abort.cancel()
+        if started:  # a query that never got a thread will not start: nothing runs away
+            if self._limit is not None and timeout < self._limit:
+                loop.call_later(self._limit - timeout, self._runaway_if_running, job)
+            else:
+                self._runaway_if_running(job)
+        raise QueryTimeout(f"the query did not finish within its time limit of {timeout:g} s")
 
     def _runaway_if_running(self, job: _Job) -> None:
         if job.thread is not None:

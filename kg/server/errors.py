@@ -16,6 +16,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException
 
+from kg.query_executor import QueryAbandoned
 from kg.server.conneg import NotAcceptable
 
 log = logging.getLogger(__name__)
@@ -46,6 +47,11 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def invalid_parameter(request: Request, error: RequestValidationError):
         return error_response(400, "; ".join(validation_message(problem) for problem in error.errors()))
+
+    @app.exception_handler(QueryAbandoned)
+    async def query_abandoned(request: Request, error: QueryAbandoned):
+        # A page's query ran past the time limit, or its process past its memory budget.
+        return error_response(503, str(error), {"Connection": "close"})
 
     @app.exception_handler(NotAcceptable)
     async def not_acceptable(request: Request, error: NotAcceptable):

@@ -28,7 +28,7 @@ from urllib.parse import parse_qsl
 
 from pyoxigraph import NamedNode, QueryBoolean, QuerySolutions, Store, serialize
 
-from kg.query_executor import QueryExecutor, QueryTimeout
+from kg.query_executor import QueryAbandoned, QueryExecutor, QueryTimeout
 from kg.server import service_description
 from kg.server.conneg import GRAPH_FORMATS, HTML, SOLUTION_FORMATS, NotAcceptable, Representation, choose
 from kg.server.query_policy import InspectedQuery, QueryRefused, inspect_query
@@ -174,6 +174,8 @@ class SparqlEndpoint:
             except QueryTimeout as error:
                 raise ProtocolError(503, f"{error}; simplify the query or add a LIMIT",
                                     ((b"connection", b"close"),)) from None
+            except QueryAbandoned as error:  # the process passed its memory budget and is being replaced
+                raise ProtocolError(503, str(error), ((b"connection", b"close"),)) from None
             except ConnectionError:  # a remote store (kg serve --store) is down or failing
                 log.exception("the SPARQL store failed")
                 raise ProtocolError(502, "the SPARQL store behind this endpoint is unavailable; try again later") from None

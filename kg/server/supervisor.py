@@ -75,6 +75,8 @@ class Supervisor:
                 "--settings", self.settings.to_json(),
             ],
             pass_fds=(self.listener.fileno(), self._status_write),
+            # A worker that pyoxigraph aborts (past its memory budget) says so in one line, without a backtrace.
+            env={**os.environ, "RUST_BACKTRACE": "0"},
         )
         self._accepting[worker.pid] = worker
         return worker.pid
@@ -102,6 +104,10 @@ class Supervisor:
                 self._ready.discard(pid)
                 if code == STARTUP_FAILED:
                     return 1
+                if code < 0:
+                    print(f"kg serve: worker {pid} was ended by {signal.Signals(-code).name}"
+                          f"{' (past its memory budget)' if code == -signal.SIGABRT else ''}; starting another",
+                          file=sys.stderr, flush=True)
                 replaces = self._replacing.pop(pid, None)
                 new = self._spawn()
                 if replaces is not None:  # a replacement died: the new one takes over its role

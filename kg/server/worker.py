@@ -26,8 +26,11 @@ from pathlib import Path
 
 import uvicorn
 import uvloop
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
+from kg.query_executor import OTHER_STACK_BYTES, QueryExecutor, QueryOverMemory
 from kg.server.app import create_app, front_door
+from kg.server.memory_guard import MemoryGuard
 from kg.server.settings import ServerSettings
 
 DRAINING = b"draining "  # + pid + newline, written to the status pipe
@@ -38,6 +41,10 @@ STARTUP_FAILED = 3  # exit status: the store could not be opened; retrying will 
 ACCEPT_DEFERRAL = 0.001  # seconds a worker waits per connection it holds before accepting another
 MAX_ACCEPT_DEFERRAL = 0.02
 ACCEPT_RETRY = 0.1  # seconds before accepting again after an error (such as no file descriptors left)
+OVER_MEMORY_GRACE = 0.1  # seconds a worker past its memory budget gives its 503s to go out before it exits
+LATER_THREADS = 64  # threads a worker may start after its memory budget is set (file reads, its guard)
+REQUEST_TIMEOUT_BODY = (b'{"status": 408, "error": "Request Timeout", "message": "the request\'s headers and body '
+                        b'did not arrive within the server\'s deadline; send the whole request at once"}')
 
 
 class AcceptOneAtATime:
@@ -107,6 +114,61 @@ def closing_connections_when(draining: Callable[[], bool], app: Callable) -> Cal
     return closing_app
 
 
+def request_deadline_protocol(deadline: float) -> type[HttpToolsProtocol]:
+    """uvicorn's httptools protocol, closing connections whose request is not all in within `deadline` seconds.
+
+    uvicorn bounds the idle time between keep-alive requests but not the time a request takes to
+    arrive, so a client sending a header line every few seconds (slowloris) or an endless chunked
+    body holds a connection as long as it likes. Here the clock starts when a connection opens or a
+    request begins, and stops when the request's body is complete; at the deadline the client gets
+    408 (if no response began) and the connection is closed. Written against uvicorn's
+    HttpToolsProtocol hooks (connection_made, on_message_begin, on_message_complete,
+    connection_lost): pyproject.toml pins the uvicorn versions this was tested with.
+    """
+    class RequestDeadlineProtocol(HttpToolsProtocol):
+        _deadline_timer: asyncio.TimerHandle | None = None
+
+        def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+            super().connection_made(transport)
+            self._start_clock()
+
+        def on_message_begin(self) -> None:
+            super().on_message_begin()
+            self._start_clock()
+
+        def on_message_complete(self) -> None:
+            super().on_message_complete()
+            self._stop_clock()
+
+        def connection_lost(self, exc: Exception | None) -> None:
+            self._stop_clock()
+            super().connection_lost(exc)
+
+        def _start_clock(self) -> None:
+            if self._deadline_timer is None:
+                self._deadline_timer = self.loop.call_later(deadline, self._too_slow)
+
+        def _stop_clock(self) -> None:
+            if self._deadline_timer is not None:
+                self._deadline_timer.cancel()
+                self._deadline_timer = None
+
+        def _too_slow(self) -> None:
+            self._deadline_timer = None
+            if self.transport.is_closing():
+                return
+            if self.cycle is None or not self.cycle.response_started:
+                self.transport.write(
+                    b"HTTP/1.1 408 Request Timeout\r\ncontent-type: application/json\r\nconnection: close\r\n"
+                    b"content-length: %d\r\n\r\n%s" % (len(REQUEST_TIMEOUT_BODY), REQUEST_TIMEOUT_BODY))
+            if self.cycle is not None:
+                self.cycle.disconnected = True
+                self.cycle.message_event.set()
+            self.transport.close()
+
+    return RequestDeadlineProtocol
+
+
 class WorkerServer(uvicorn.Server):
     """uvicorn's server with AcceptOneAtATime on the inherited socket instead of loop.create_server."""
 
@@ -145,15 +207,37 @@ def main(argv: list[str] | None = None) -> int:
             os.write(args.status_fd, DRAINING + b"%d\n" % os.getpid())
             loop.call_later(REPLACEMENT_WAIT, stop_accepting)
 
+    def on_over_memory(resident: int) -> None:
+        """On the event loop: answer the queries in progress with 503, ask for a replacement, and exit."""
+        nonlocal draining
+        logging.warning("past its memory budget (%d MB of %d MB): answering its queries 503 and exiting",
+                        resident >> 20, settings.max_query_memory >> 20)
+        executor = app.state.executor
+        if isinstance(executor, QueryExecutor):
+            executor.abandon_all(QueryOverMemory(
+                f"the query took this server process past its memory budget of {settings.max_query_memory >> 20} MB; "
+                "simplify the query or add a LIMIT"))
+        if not draining:
+            draining = True
+            os.write(args.status_fd, DRAINING + b"%d\n" % os.getpid())
+        loop.call_later(OVER_MEMORY_GRACE, _exit_now)
+
     loop = uvloop.new_event_loop()
     try:
         app = create_app(args.store, settings, on_runaway)
     except OSError as error:
         print(f"kg serve: cannot open the store {args.store or settings.store}: {error}", file=sys.stderr)
         return STARTUP_FAILED
+    if not settings.store:  # a remote store's queries take their memory elsewhere
+        guard = MemoryGuard(settings.max_query_memory, lambda resident: loop.call_soon_threadsafe(on_over_memory, resident))
+        try:
+            guard.start(reserve=LATER_THREADS * OTHER_STACK_BYTES)
+        except ValueError as error:
+            print(f"kg serve: {error}", file=sys.stderr)
+            return STARTUP_FAILED
     server = WorkerServer(uvicorn.Config(
         closing_connections_when(lambda: draining, front_door(app)),
-        http="httptools",
+        http=request_deadline_protocol(settings.request_deadline),
         lifespan="off",
         access_log=False,
         log_level="warning",
@@ -164,7 +248,11 @@ def main(argv: list[str] | None = None) -> int:
     loop.add_signal_handler(STOP_ACCEPTING, stop_accepting)
     os.write(args.status_fd, READY + b"%d\n" % os.getpid())
     loop.run_until_complete(server.serve(sockets=[listener]))
-    # os._exit, not return: a thread stuck in a runaway query must not keep the process alive.
+    _exit_now()
+
+
+def _exit_now() -> None:
+    """os._exit, not return: a thread stuck in a runaway query must not keep the process alive."""
     sys.stdout.flush()
     sys.stderr.flush()
     os._exit(0)
