@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
 
 from pyoxigraph import QueryResultsFormat, RdfFormat
+
+from kg.server.bounded_cache import byte_bounded_cache
 
 
 @dataclass(frozen=True)
@@ -57,7 +58,7 @@ def choose(offers: tuple[Representation, ...], accept: str | None, format_names:
     return _by_accept(offers, accept or "*/*")
 
 
-@lru_cache(maxsize=512)
+@byte_bounded_cache(1 << 20, lambda chosen, offers, names: sum(len(name) for name in names))
 def _by_format_names(offers: tuple[Representation, ...], names: tuple[str, ...]) -> Representation:
     for name in names:
         name = name.strip().lower()
@@ -70,7 +71,7 @@ def _by_format_names(offers: tuple[Representation, ...], names: tuple[str, ...])
     )
 
 
-@lru_cache(maxsize=512)
+@byte_bounded_cache(1 << 20, lambda chosen, offers, accept: len(accept))
 def _by_accept(offers: tuple[Representation, ...], accept: str) -> Representation:
     ranges = parse_accept(accept)
     best, best_q = None, 0.0

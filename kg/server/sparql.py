@@ -48,8 +48,12 @@ GRAPH_FORMS = frozenset({"CONSTRUCT", "DESCRIBE"})
 UNION_DATASET = {"use_default_graph_as_union": True}
 _HOST = re.compile(r"[A-Za-z0-9.\-]+(?::[0-9]{1,5})?|\[[0-9A-Fa-f:.]+\](?::[0-9]{1,5})?")
 READ_ONLY_MESSAGE = "this endpoint is read-only: SPARQL Update is not accepted"
-PLAN_CACHE_SIZE = 4096
+PLAN_CACHE_BYTES = 16 << 20  # of query strings and texts kept in plans (answers have their own budget)
+INSPECT_ON_LOOP_BYTES = 16 << 10  # longer queries are inspected in a query thread, off the event loop
 QUICK_CPU_SECONDS = 0.02  # a cached query this cheap runs on the event loop (see SparqlEndpoint)
+# Longer queries never run on the event loop: its thread has the default 8 MB stack, which a long chain of
+# operators or patterns can overflow in pyoxigraph's parser (query threads have far more; kg.query_executor).
+QUICK_MAX_CHARS = 4096
 MIN_TIMEOUT = 0.1  # seconds: shorter client time limits are refused, they only make 503s
 # Public read-only data: any origin may read, and no credentials are ever involved.
 COMMON_HEADERS = (
@@ -118,6 +122,7 @@ class SparqlEndpoint:
         self._descriptions: dict[tuple[str, Representation], bytes] = {}
         self._plans: dict[tuple[bytes, bytes | None, bytes | None], Plan] = {}
         self._answer_bytes = 0  # of the answers kept in plans
+        self._plan_bytes = 0  # of the query strings and texts kept in plans
         self._largest_answer = settings.result_cache // 16 if executor.local else 0  # a remote store may change
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -132,8 +137,10 @@ class SparqlEndpoint:
                     plan = await self._plan(scope, receive, headers)
                     if plan is None:  # no query: the service description
                         return await self._send_description(scope, send, headers)
-                    if len(self._plans) >= PLAN_CACHE_SIZE:
+                    weight = len(scope["query_string"]) + len(plan.query) + len(plan.inspected.text)
+                    if self._plan_bytes + weight > PLAN_CACHE_BYTES:
                         self._forget_plans()
+                    self._plan_bytes += weight
                     self._plans[key] = plan
                 elif plan.answer is not None:
                     body, answer_headers = plan.answer
@@ -155,10 +162,7 @@ class SparqlEndpoint:
     async def run_query(self, query: str, representation: Representation, base_iri: str) -> tuple[bytes, bool]:
         """Run a query as /sparql runs it (policy, union default graph, result cap, time limit);
         ProtocolError when it is refused or fails."""
-        try:
-            inspected = inspect_query(query, self.settings.allow_service_hosts, self.settings.max_results)
-        except QueryRefused as refusal:
-            raise ProtocolError(403, str(refusal)) from None
+        inspected = await self._inspect(query)
         plan = Plan(query, inspected, UNION_DATASET, representation, base_iri, self.settings.timeout, ())
         return await self._execute(plan)
 
@@ -191,12 +195,12 @@ class SparqlEndpoint:
             self._answer_bytes += len(body)
             headers = self._result_headers(plan, capped) + CACHE_HIT_HEADERS
             self._plans[key] = replace(plan, answer=(body, headers))
-        elif cpu < QUICK_CPU_SECONDS and not plan.quick:
+        elif cpu < QUICK_CPU_SECONDS and not plan.quick and len(plan.inspected.text) <= QUICK_MAX_CHARS:
             self._plans[key] = replace(plan, quick=True)
 
     def _forget_plans(self) -> None:
         self._plans.clear()
-        self._answer_bytes = 0
+        self._answer_bytes = self._plan_bytes = 0
 
     def _result_headers(self, plan: Plan, capped: bool) -> tuple[tuple[bytes, bytes], ...]:
         """A result's headers: the plan's, and the cap when the result was cut to it."""
@@ -215,12 +219,16 @@ class SparqlEndpoint:
         if len(queries) > 1:
             raise ProtocolError(400, f"{len(queries)} 'query' parameters given; send exactly one")
         if not queries:
+            if scope["method"] == "POST":
+                raise ProtocolError(400, "no query in this POST: send the form field query=... as "
+                                         f"{FORM_MEDIA_TYPE}, or the query itself as {QUERY_MEDIA_TYPE}")
             return None
         query = queries[0]
-        try:
-            inspected = inspect_query(query, self.settings.allow_service_hosts, self.settings.max_results)
-        except QueryRefused as refusal:
-            raise ProtocolError(403, str(refusal)) from None
+        if len(query) > self.settings.max_query_bytes:
+            raise ProtocolError(414 if scope["method"] != "POST" else 413,
+                                f"the query is longer than this endpoint's limit of {self.settings.max_query_bytes} "
+                                "characters")
+        inspected = await self._inspect(query)
         offers = GRAPH_FORMATS if inspected.form in GRAPH_FORMS else SOLUTION_FORMATS
         representation = _negotiate(offers, _accept(headers), _format_names(params))
         return Plan(
@@ -232,6 +240,18 @@ class SparqlEndpoint:
             timeout=self._timeout(_single(params, "timeout")),
             headers=_response_headers(representation.content_type),
         )
+
+    async def _inspect(self, query: str) -> InspectedQuery:
+        """The policy's verdict on `query`; a long one is judged in a query thread, never holding the event loop."""
+        judge = partial(inspect_query, query, self.settings.allow_service_hosts, self.settings.max_results)
+        try:
+            if len(query) <= INSPECT_ON_LOOP_BYTES:
+                return judge()
+            return await self.executor.run(lambda store: judge(), self.settings.timeout)
+        except QueryRefused as refusal:
+            raise ProtocolError(403, str(refusal)) from None
+        except QueryAbandoned as error:
+            raise ProtocolError(503, f"{error}; simplify the query", ((b"connection", b"close"),)) from None
 
     async def _send_description(self, scope: Scope, send: Send, headers: dict[bytes, bytes]) -> None:
         params = _parse_form(scope["query_string"], "URL query string")
