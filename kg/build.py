@@ -22,8 +22,9 @@ from pyoxigraph import Quad, RdfFormat, Triple, parse, serialize
 from kg import __version__
 from kg.jsonld import ContextBuilder, JsonLdContext
 from kg.mapping import ARTICLES_FOLDER, Registry, load_article, seed_registry
-from kg.publish import (DUMP_FORMATS, LAYOUT, VALIDATION_REPORT_FILE, GraphParts, Release, current_release,
-                        has_dump_parts, publish_release, write_dump_parts, write_whole)
+from kg.publish import (DUMP_FORMATS, LAYOUT, TEMPORARY_SUFFIX, VALIDATION_REPORT_FILE, GraphParts, Release,
+                        current_release, has_dump_parts, naming, publish_release, remove_leftovers, write_dump_parts,
+                        write_whole)
 from kg.rdf import (CAMEO, DEFAULT_BASE, ENTITIES_GRAPH, ONTOLOGY_GRAPH, SKOS, Iris, article_quads, article_sources,
                     canonical, ontology_quads, registry_quads, registry_sources)
 from kg.seeds import SeedError, SeedProblem
@@ -50,6 +51,8 @@ def _os_errors_explained() -> Iterator[None]:
         yield
     except OSError as error:
         where = f"{error.filename}: " if error.filename else ""
+        if error.filename and error.filename2:  # a rename or a copy: both paths
+            where = f"{error.filename} -> {error.filename2}: "
         raise BuildFilesError(f"{where}{error.strerror or error}") from None
 
 
@@ -108,7 +111,7 @@ def read_inputs(project: Project, iris: Iris, index: Path) -> Inputs:
     shared: dict[str, bytes] = {}  # digests of the files outside the article folders: a few
     articles = project.articles.relative_to(project.root).as_posix() + "/"
     article, article_hash, has_mapping = "", hashlib.sha256(), False
-    with index.open("w", encoding="utf-8") as lines:
+    with naming(index), index.open("w", encoding="utf-8") as lines:
         def index_article() -> None:
             if has_mapping:
                 lines.write(json.dumps([article, article_hash.hexdigest()]) + "\n")
@@ -198,7 +201,8 @@ class ArticleCache:
             for folder, kept in ((self.folder / article, f"{key}."), (self.parts / article, f"{key}.{context_key}.")):
                 with os.scandir(folder) as files:
                     for file in files:
-                        if not file.name.startswith(kept):
+                        # a temporary file is what a killed build was writing (see write_whole)
+                        if not file.name.startswith(kept) or file.name.endswith(TEMPORARY_SUFFIX):
                             os.unlink(file.path)
         for folder in (self.folder, self.parts):
             with os.scandir(folder) as entries:
@@ -235,10 +239,18 @@ def build(project: Project, build_dir: Path, iris: Iris, timings: dict[str, floa
 
 
 def _build(project: Project, build_dir: Path, iris: Iris, timings: dict[str, float]) -> Release:
-    # Forked before anything is read, to load the store and describe the release: a forked process counts
-    # its parent's memory, and this one comes to hold data per article.
-    with child_forked_now() as apart:
-        return _build_apart(project, build_dir, iris, timings, apart)
+    """Build under the build lock, which the caller holds: what a killed build left under temporary names
+    is removed first, so a build on a disk it filled can succeed."""
+    remove_leftovers(build_dir)
+    try:
+        # Forked before anything is read, to load the store and describe the release: a forked process counts
+        # its parent's memory, and this one comes to hold data per article.
+        with child_forked_now() as apart:
+            return _build_apart(project, build_dir, iris, timings, apart)
+    finally:
+        # publish_release removes its staging folder when it fails; should that have been cut short (Ctrl-C
+        # while the forked process still wrote into it), it is gone now, that process having ended.
+        remove_leftovers(build_dir)
 
 
 def _build_apart(project: Project, build_dir: Path, iris: Iris, timings: dict[str, float],
@@ -293,9 +305,10 @@ def _build_apart(project: Project, build_dir: Path, iris: Iris, timings: dict[st
 
     # Every article passed the gate, now or when it was cached: one report says so for all of them.
     report = build_dir / "cache" / VALIDATION_REPORT_FILE
-    write_report_turtle([([iris.graph(ENTITIES_GRAPH).value, iris.graph(ONTOLOGY_GRAPH).value], shared_validation),
-                         ((iris.article_graph(article).value for article, _ in cache.articles()), conforming_result())],
-                        report)
+    with naming(report):
+        write_report_turtle([([iris.graph(ENTITIES_GRAPH).value, iris.graph(ONTOLOGY_GRAPH).value], shared_validation),
+                             ((iris.article_graph(article).value for article, _ in cache.articles()),
+                              conforming_result())], report)
     summary = {"article_count": sum(1 for _ in cache.articles()), "base": iris.base, "version": __version__}
 
     def graphs() -> Iterator[GraphParts]:

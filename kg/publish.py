@@ -9,9 +9,14 @@ Layout of the build folder:
 A release is written into a temporary folder and renamed into place only when complete, then
 `current` is re-pointed with one atomic rename: a reader sees the old release or the new one,
 whole, and a failed or interrupted build leaves the published release untouched.
+
+A build that fails removes its temporary folder (`.staging-*`), and one that was killed (SIGKILL, the
+OOM killer) leaves it to the next build: `remove_leftovers`, run under the build lock. An error of the
+system names the file or folder it is about (`naming`): a failed write() names none by itself.
 """
 from __future__ import annotations
 
+import errno
 import gzip
 import hashlib
 import io
@@ -20,7 +25,7 @@ import os
 import shutil
 import sqlite3
 import time
-from contextlib import closing
+from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
@@ -56,6 +61,9 @@ DESCRIPTION_FILE = "void.ttl"
 VALIDATION_REPORT_FILE = "validation-report.ttl"
 SHAPES_FILE = "shapes.ttl"
 CHECKSUMS_FILE = "SHA256SUMS"
+SQLITE_FULL = 13  # SQLite's result code for "database or disk is full"
+STAGING = ".staging-"  # + release id and process id: a release being written
+TEMPORARY_SUFFIX = ".tmp"  # of a file being written by write_whole
 
 @dataclass(frozen=True)
 class Release:
@@ -133,10 +141,60 @@ def has_dump_parts(stem: Path) -> bool:
 
 
 def write_whole(path: Path, data: bytes) -> None:
-    """Write a file under a temporary name, then rename it: readers see it whole or not at all."""
-    temporary = path.with_name(path.name + ".tmp")
-    temporary.write_bytes(data)
-    os.replace(temporary, path)
+    """Write a file under a temporary name, then rename it: readers see it whole or not at all. When that
+    fails (a full disk, say), the temporary file is removed and the error names `path`."""
+    temporary = path.with_name(path.name + TEMPORARY_SUFFIX)
+    try:
+        with naming(path):
+            temporary.write_bytes(data)
+            os.replace(temporary, path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+
+
+@contextmanager
+def naming(path: Path) -> Iterator[None]:
+    """Give `path` to an OSError raised in the block that names no file (a failed write() or close() names
+    none, nor does the store engine), and turn a SQLite error into an OSError naming `path`: every message
+    of a failed build then says where."""
+    try:
+        yield
+    except OSError as error:
+        if error.filename is not None:
+            raise
+        if error.strerror is None:  # the store engine's: a message alone, which would be lost beside a file name
+            raise OSError(error.errno, str(error), str(path)) from error
+        error.filename = str(path)
+        raise
+    except sqlite3.Error as error:
+        raise sqlite_os_error(error, path) from error
+
+
+def sqlite_os_error(error: sqlite3.Error, path: Path) -> OSError:
+    """A SQLite error as the OSError of the system it stands for (SQLITE_FULL: ENOSPC), naming the file."""
+    code = errno.ENOSPC if getattr(error, "sqlite_errorcode", 0) & 0xFF == SQLITE_FULL else errno.EIO
+    return OSError(code, f"{os.strerror(code)} (SQLite: {error})", str(path))
+
+
+class WrittenFile:
+    """A file open for writing (binary) whose write and close errors name it, for files written a block at
+    a time; use as a context manager, which closes it."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.handle = path.open("wb")
+
+    def write(self, data: bytes) -> int:
+        with naming(self.path):
+            return self.handle.write(data)
+
+    def __enter__(self) -> WrittenFile:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        with naming(self.path):
+            self.handle.close()
 
 
 def gzipped(data: bytes) -> bytes:
@@ -159,11 +217,11 @@ def assemble_dumps(graphs: Graphs, dumps: Path, context: JsonLdContext) -> int:
 
     Files are concatenated block by block, so memory stays flat however large the corpus grows.
     """
-    (dumps / CONTEXT_FILE).write_text(json.dumps({"@context": context.document()}, indent=1) + "\n", encoding="utf-8")
+    write_whole(dumps / CONTEXT_FILE, (json.dumps({"@context": context.document()}, indent=1) + "\n").encode())
     quads = 0
     for dump in DUMP_FORMATS:
         header, separator, footer = dump_frame(dump, context)
-        with (dumps / dump).open("wb") as plain, (dumps / f"{dump}.gz").open("wb") as packed:
+        with WrittenFile(dumps / dump) as plain, WrittenFile(dumps / f"{dump}.gz") as packed:
             def add(data: bytes) -> None:
                 if data:
                     plain.write(data)
@@ -173,12 +231,13 @@ def assemble_dumps(graphs: Graphs, dumps: Path, context: JsonLdContext) -> int:
                 if index:
                     add(separator)
                 part = dump_part(graph.stem, dump)
-                with part.open("rb") as source:
+                with naming(part), part.open("rb") as source:  # read errors name the part, write errors the dump
                     for block in iter(lambda: source.read(1 << 20), b""):
                         plain.write(block)
                         if dump == UNION_NQUADS:
                             quads += block.count(b"\n")
-                with part.with_name(part.name + ".gz").open("rb") as source:
+                packed_part = part.with_name(part.name + ".gz")
+                with naming(packed_part), packed_part.open("rb") as source:
                     shutil.copyfileobj(source, packed, 1 << 20)
             add(footer)
     return quads
@@ -193,8 +252,8 @@ def inventory(dumps: Path) -> dict[str, dict]:
 def write_checksums(dumps: Path) -> dict[str, dict]:
     """Write SHA256SUMS (the format `sha256sum -c` reads) for every file in `dumps`; returns the inventory."""
     files = inventory(dumps)
-    (dumps / CHECKSUMS_FILE).write_text("".join(f"{meta['sha256']}  {name}\n" for name, meta in files.items()),
-                                        encoding="utf-8")
+    sums = "".join(f"{meta['sha256']}  {name}\n" for name, meta in files.items())
+    write_whole(dumps / CHECKSUMS_FILE, sums.encode())
     return files
 
 
@@ -240,50 +299,66 @@ def publish_release(build_dir: Path, release_id: str, articles: Graphs, shared: 
     releases.mkdir(parents=True, exist_ok=True)
     final = releases / release_id
     if not (final / "release.json").is_file():
-        staging = releases / f".staging-{release_id}-{os.getpid()}"
-        shutil.rmtree(staging, ignore_errors=True)
-        dumps = staging / "dumps"
-        dumps.mkdir(parents=True)
-        began = time.perf_counter()
-        shared_graphs = shared_parts(shared, staging / "parts", context)
-
-        def graphs() -> Iterator[GraphParts]:
-            yield from articles()
-            yield from shared_graphs
-        quads = assemble_dumps(graphs, dumps, context)
-        timings["dumps"] = time.perf_counter() - began
-        began = time.perf_counter()
-        write_graph_keys(staging / GRAPHS_FILE, graphs())
-        load_store(staging / "store", graphs, staging / GRAPHS_FILE, current_release(build_dir), apart)
-        shutil.rmtree(staging / "parts")
-        timings["store load"] = time.perf_counter() - began
-        began = time.perf_counter()
-        # The description lists the dumps with their checksums, so it cannot be inside them: it is
-        # published beside them (and in SHA256SUMS), and served at /.well-known/void.
-        apart(describe_dumps, dumps, staging / "statistics", DatasetInfo(release_id, summary))
-        # Likewise the SHACL report of the build: published with the dumps, not a distribution of the data.
-        shutil.copyfile(validation_report, dumps / VALIDATION_REPORT_FILE)
-        (dumps / SHAPES_FILE).write_bytes(shapes_turtle(shapes_files))
-        files = write_checksums(dumps)
-        timings["description and checksums"] = time.perf_counter() - began
-        manifest = {"release": release_id, "quads": quads, "dumps": files, **summary}
-        (staging / "release.json").write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+        staging = releases / f"{STAGING}{release_id}-{os.getpid()}"
+        shutil.rmtree(staging, ignore_errors=True)  # of a build that ended before with this process id
         try:
-            os.replace(staging, final)
-        except OSError:
-            if not (final / "release.json").is_file():
-                raise
-            shutil.rmtree(staging)  # another build published the same release (same inputs) first
+            write_release(staging, release_id, build_dir, articles, shared, context, validation_report, summary,
+                          timings, shapes_files, apart)
+            try:
+                os.replace(staging, final)
+            except OSError:
+                if not (final / "release.json").is_file():
+                    raise
+                # another build published the same release (same inputs) first; removed below
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)  # gone once renamed; else what a failure left
     point_current(build_dir, final)
     prune_releases(releases, keep=final)
     return Release(final)
 
 
+def write_release(staging: Path, release_id: str, build_dir: Path, articles: Graphs, shared: list[list[Quad]],
+                  context: JsonLdContext, validation_report: Path, summary: dict, timings: dict[str, float],
+                  shapes_files: list[Path], apart: Callable[..., Any]) -> None:
+    """Write a whole release into the folder `staging` (see publish_release); an error names its file."""
+    dumps = staging / "dumps"
+    dumps.mkdir(parents=True)
+    began = time.perf_counter()
+    shared_graphs = shared_parts(shared, staging / "parts", context)
+
+    def graphs() -> Iterator[GraphParts]:
+        yield from articles()
+        yield from shared_graphs
+    quads = assemble_dumps(graphs, dumps, context)
+    timings["dumps"] = time.perf_counter() - began
+    began = time.perf_counter()
+    with naming(staging / GRAPHS_FILE):
+        write_graph_keys(staging / GRAPHS_FILE, graphs())
+    with naming(staging / "store"):
+        load_store(staging / "store", graphs, staging / GRAPHS_FILE, current_release(build_dir), apart)
+    shutil.rmtree(staging / "parts")
+    timings["store load"] = time.perf_counter() - began
+    began = time.perf_counter()
+    # The description lists the dumps with their checksums, so it cannot be inside them: it is
+    # published beside them (and in SHA256SUMS), and served at /.well-known/void.
+    with naming(dumps / DESCRIPTION_FILE):
+        apart(describe_dumps, dumps, staging / "statistics", DatasetInfo(release_id, summary))
+    # Likewise the SHACL report of the build: published with the dumps, not a distribution of the data.
+    with naming(dumps / VALIDATION_REPORT_FILE):
+        shutil.copyfile(validation_report, dumps / VALIDATION_REPORT_FILE)
+    write_whole(dumps / SHAPES_FILE, shapes_turtle(shapes_files))
+    files = write_checksums(dumps)
+    timings["description and checksums"] = time.perf_counter() - began
+    manifest = {"release": release_id, "quads": quads, "dumps": files, **summary}
+    write_whole(staging / "release.json", (json.dumps(manifest, indent=2, sort_keys=True) + "\n").encode())
+
+
 def describe_dumps(dumps: Path, scratch: Path, info: DatasetInfo) -> None:
     """Write the description of a release's dumps beside them, with the statistics of its union N-Quads dump."""
     files = inventory(dumps)
-    with statistics(dumps / UNION_NQUADS, scratch) as stats:
-        describe_release(stats, info, files, dumps / DESCRIPTION_FILE)
+    with naming(scratch), statistics(dumps / UNION_NQUADS, scratch) as stats:
+        with naming(dumps / DESCRIPTION_FILE):
+            describe_release(stats, info, files, dumps / DESCRIPTION_FILE)
 
 
 def shared_parts(shared: list[list[Quad]], folder: Path, context: JsonLdContext) -> list[GraphParts]:
@@ -315,7 +390,8 @@ def load_store(path: Path, graphs: Graphs, keys: Path, previous: Release | None,
     Either way the store is compacted last. Replaced graphs otherwise stay in table files of their own
     over the copied ones, and every index scan merges both: queries ran 10–25% slower on such a store.
     """
-    changes = _few_changes(graphs, keys, previous)
+    with naming(keys):
+        changes = _few_changes(graphs, keys, previous)
     if changes is not None:
         apart(_replace_graphs, previous.store_path, path, *changes)
     else:
@@ -387,15 +463,31 @@ def point_current(build_dir: Path, release: Path) -> None:
     temporary = build_dir / f".{CURRENT}-{os.getpid()}"
     if temporary.is_symlink() or temporary.exists():
         temporary.unlink()
-    temporary.symlink_to(release.relative_to(build_dir))
-    os.replace(temporary, build_dir / CURRENT)
+    try:
+        temporary.symlink_to(release.relative_to(build_dir))
+        os.replace(temporary, build_dir / CURRENT)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+
+
+def remove_leftovers(build_dir: Path) -> None:
+    """Remove what killed builds left under temporary names: release folders being written (`.staging-*`)
+    and `current` links being replaced (`.current-*`).
+
+    Only while holding the build lock (`kg.build.build_lock`): every build holds it from start to end, so
+    none is writing these, and the lock of a killed build is gone with its process (the system releases
+    it). Without the lock a running build's staging folder could not be told from a dead one's."""
+    for leftover in (build_dir / RELEASES).glob(f"{STAGING}*"):
+        shutil.rmtree(leftover, ignore_errors=True)
+    for leftover in build_dir.glob(f".{CURRENT}-*"):
+        if leftover.is_symlink():
+            leftover.unlink(missing_ok=True)
 
 
 def prune_releases(releases: Path, keep: Path) -> None:
-    """Remove staging leftovers of interrupted builds and all but the newest few releases."""
-    for leftover in releases.glob(".staging-*"):
-        shutil.rmtree(leftover, ignore_errors=True)
-    others = sorted((p for p in releases.iterdir() if p.is_dir() and p != keep),
+    """Remove all but the newest few releases (builds' leftovers go in `remove_leftovers`)."""
+    others = sorted((p for p in releases.iterdir() if p.is_dir() and p != keep and not p.name.startswith(STAGING)),
                     key=lambda p: p.stat().st_mtime, reverse=True)
     for old in others[KEEP_RELEASES - 1:]:
         shutil.rmtree(old, ignore_errors=True)
