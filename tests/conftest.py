@@ -41,7 +41,7 @@ class RunningServer:
 def start_kg_serve(args: list[str], work_dir: Path) -> RunningServer:
     """Start `kg serve --port 0 ARGS` and return once /sparql answers; raise with its log if it does not."""
     log_path = work_dir / f"kg-serve-{time.monotonic_ns()}.log"
-    command = [sys.executable, "-m", "kg.cli", "serve", "--host", "127.0.0.1", "--port", "0",
+    command = [sys.executable, "-m", "kg.cli.main", "serve", "--host", "127.0.0.1", "--port", "0",
                "--cache-dir", str(work_dir / "store-cache"), *args]
     with log_path.open("wb") as log:
         process = subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE, stderr=log)
@@ -137,14 +137,14 @@ def protocol_server(kg_serve: Callable[..., RunningServer], protocol_dataset: Pa
 
 def run_kg(*args: str | os.PathLike, cwd: Path = REPO, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
     """Run the real `kg` command line; returns the completed process with text output."""
-    return subprocess.run([sys.executable, "-m", "kg.cli", *(str(a) for a in args)], cwd=cwd, capture_output=True,
+    return subprocess.run([sys.executable, "-m", "kg.cli.main", *(str(a) for a in args)], cwd=cwd, capture_output=True,
                           text=True, env={**os.environ, **(env or {})}, timeout=600)
 
 
 @pytest.fixture(scope="session")
 def built_release(tmp_path_factory: pytest.TempPathFactory):
-    """The seed corpus built by `kg build` into a scratch build folder; returns the kg.publish.Release."""
-    from kg.publish import current_release
+    """The seed corpus built by `kg build` into a scratch build folder; returns the kg.release.writer.Release."""
+    from kg.release.layout import current_release
 
     build_dir = tmp_path_factory.mktemp("build")
     result = run_kg("build", "--build-dir", build_dir)

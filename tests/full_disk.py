@@ -5,7 +5,7 @@
 The disk is simulated in the build's own process, so it works anywhere, root or not: `SmallDisk` limits, at
 the level of write(2), what Python's open() (pathlib's too) writes in the build folder. Each build runs in a
 process of its own, as `kg build` does: a build forks, and a process that forks must not have opened a store
-(see kg.workers.child_forked_now), which a test process may well have done.
+(see kg.parallel.child_forked_now), which a test process may well have done.
 """
 from __future__ import annotations
 
@@ -150,7 +150,7 @@ def main() -> int:
     command = args.kg[1:] if args.kg[:1] == ["--"] else args.kg
     build_dir = Path(command[command.index("--build-dir") + 1])
     SmallDisk(build_dir, args.capacity, args.record, args.interrupt).install()
-    from kg.cli import main as kg
+    from kg.cli.main import main as kg
 
     if args.sqlite_full is None:
         return kg(command)

@@ -42,7 +42,7 @@ def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def start_build(project: Path) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "kg.cli", "build", "--build-dir", str(project / "build")],
+    return subprocess.Popen([sys.executable, "-m", "kg.cli.main", "build", "--build-dir", str(project / "build")],
                             cwd=REPO, env={**os.environ, "KG_PROJECT": str(project)},
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
 
@@ -83,8 +83,8 @@ def build_seconds(corpus: Path, tmp_path_factory: pytest.TempPathFactory) -> flo
 def test_a_build_killed_at_any_point_leaves_a_whole_release(corpus, build_seconds, tmp_path, fraction):
     """Kill `kg build` part-way: its worker processes end with it, `current` is the old release or the new
     one, whole, and the next build cleans up."""
-    from kg.build import Project, read_inputs
-    from kg.rdf import Iris
+    from kg.build.pipeline import Project, read_inputs
+    from kg.rdf.vocabulary import Iris
 
     project = changed_copy(corpus, tmp_path / "project")
     before = (project / "build" / "current").resolve()

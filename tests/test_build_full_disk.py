@@ -205,14 +205,14 @@ def test_the_release_graph_index_on_a_full_disk_is_a_located_error(published, tm
 STALLED_BUILD = """
 import sys, time
 from pathlib import Path
-import kg.publish
-from kg.cli import main
+import kg.release.writer
+from kg.cli.main import main
 
 def stall(path):
     Path(sys.argv[1]).touch()
     time.sleep(600)
 
-kg.publish._compact = stall
+kg.release.writer._compact = stall
 sys.exit(main(["build", "--build-dir", sys.argv[2]]))
 """
 

@@ -1,7 +1,7 @@
 """/reconcile against hostile input, in process: every bound answers a 4xx in the project's error shape,
 the work runs off the event loop under the time limit, and absolute URLs come from configuration.
 
-The limits are kg.server.reconcile's constants; inputs right at each limit are still answered.
+The limits are kg.server.views.reconcile's constants; inputs right at each limit are still answered.
 """
 from __future__ import annotations
 
@@ -14,10 +14,10 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
-from kg.entity_index import EntityIndex
-from kg.server import reconcile
+from kg.integrations.entity_index import EntityIndex
+from kg.server.views import reconcile
 from kg.server.app import create_app
-from kg.server.reconcile import (BATCH_SIZE, MAX_BODY_BYTES, MAX_FORM_FIELDS, MAX_PROPERTIES, MAX_TEXT_CHARS,
+from kg.server.views.reconcile import (BATCH_SIZE, MAX_BODY_BYTES, MAX_FORM_FIELDS, MAX_PROPERTIES, MAX_TEXT_CHARS,
                                  MAX_VALUES)
 from kg.server.settings import ServerSettings
 

@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 from conftest import REPO, run_kg
-from kg.build import FORMAT_TIMING
-from kg.publish import DUMP_FORMATS
+from kg.build.pipeline import FORMAT_TIMING
+from kg.release.layout import DUMP_FORMATS
 
 sys.path.insert(0, str(REPO / "benchmarks"))
 from corpus import generate_corpus  # noqa: E402
@@ -79,7 +79,8 @@ def test_the_store_of_a_small_change_is_the_previous_one_with_the_changed_graph_
 
     from pyoxigraph import NamedNode, Quad, RdfFormat, Store, serialize
 
-    from kg.publish import GRAPHS_FILE, UNION_NQUADS, GraphParts, Release, dump_part, write_graph_keys
+    from kg.release.layout import GRAPHS_FILE, UNION_NQUADS, Release
+    from kg.release.writer import GraphParts, dump_part, write_graph_keys
 
     build_dir = tmp_path / "build"
     assert run_kg("build", "--build-dir", build_dir, env={"KG_PROJECT": str(project)}).returncode == 0
@@ -108,7 +109,8 @@ def test_a_fresh_store_is_loaded_a_segment_per_process_and_holds_every_graph_onc
     compacted. Loaded in three segments, the last one short, it holds exactly the quads of the release."""
     from pyoxigraph import RdfFormat, serialize
 
-    from kg.publish import UNION_NQUADS, GraphParts, dump_part, write_graph_keys
+    from kg.release.layout import UNION_NQUADS
+    from kg.release.writer import GraphParts, dump_part, write_graph_keys
 
     build_dir = tmp_path / "build"
     assert run_kg("build", "--build-dir", build_dir, env={"KG_PROJECT": str(project)}).returncode == 0
@@ -131,7 +133,7 @@ def test_a_fresh_store_is_loaded_a_segment_per_process_and_holds_every_graph_onc
 
 def load_store_as_a_build_does(path: Path, graphs: list, keys: Path, previous, segment_bytes: int | None = None,
                                slice_bytes: int | None = None) -> list[str]:
-    """kg.publish.load_store run as `kg build` runs it: from a process that has opened no store (the store
+    """kg.release.writer.load_store run as `kg build` runs it: from a process that has opened no store (the store
     engine's background threads do not survive a fork, and this test process has opened stores), with
     STORE_SEGMENT_BYTES and BULK_LOAD_BYTES set when given. Returns the work it ran in processes apart."""
     with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
@@ -140,17 +142,17 @@ def load_store_as_a_build_does(path: Path, graphs: list, keys: Path, previous, s
 
 def _load_store_recording(path: Path, graphs: list, keys: Path, previous, segment_bytes: int | None,
                           slice_bytes: int | None) -> list[str]:
-    import kg.publish
-    from kg.workers import child_forked_now
+    import kg.release.writer
+    from kg.parallel import child_forked_now
 
-    kg.publish.STORE_SEGMENT_BYTES = segment_bytes or kg.publish.STORE_SEGMENT_BYTES
-    kg.publish.BULK_LOAD_BYTES = slice_bytes or kg.publish.BULK_LOAD_BYTES
+    kg.release.writer.STORE_SEGMENT_BYTES = segment_bytes or kg.release.writer.STORE_SEGMENT_BYTES
+    kg.release.writer.BULK_LOAD_BYTES = slice_bytes or kg.release.writer.BULK_LOAD_BYTES
     works = []
     with child_forked_now() as apart:
         def recorded(work, *args):
             works.append(work.__name__)
             return apart(work, *args)
-        kg.publish.load_store(path, lambda: graphs, keys, previous, recorded)
+        kg.release.writer.load_store(path, lambda: graphs, keys, previous, recorded)
     return works
 
 
@@ -160,7 +162,7 @@ def test_the_validation_report_links_every_graph_without_memory_growing_with_the
     names, read one at a time, to the file."""
     code = (
         "import re, sys\n"
-        "from kg.validate import conforming_result, write_report_turtle\n"
+        "from kg.validate.shacl import conforming_result, write_report_turtle\n"
         "names = (f'https://example.org/graph/{i}' for i in range(200000))\n"
         "result = conforming_result()\n"
         "peak = lambda: int(re.search(r'VmHWM:\\s+(\\d+)', open('/proc/self/status').read()).group(1)) // 1024\n"
@@ -186,7 +188,7 @@ def test_work_in_a_child_forked_early_returns_its_result_raises_its_error_and_ha
     read anything, which holds none of what the build took since."""
     import os
 
-    from kg.workers import child_forked_now
+    from kg.parallel import child_forked_now
 
     with child_forked_now() as apart:
         ballast = bytes(range(256)) * (512 << 10)  # 128 MB, resident
@@ -202,7 +204,7 @@ def test_a_worker_does_not_start_with_memory_its_parent_freed():
     allocator kept (the build frees much before it forks) is handed back before forking."""
     import ctypes
 
-    from kg.workers import in_workers
+    from kg.parallel import in_workers
 
     libc = ctypes.CDLL(None)
     libc.malloc.restype = ctypes.c_void_p
@@ -224,8 +226,8 @@ def test_input_files_are_hashed_in_path_order_and_a_linked_folder_is_a_seed_erro
     folder is refused with its name rather than followed or skipped."""
     import os
 
-    from kg.build import files_under
-    from kg.seeds import SeedError
+    from kg.build.pipeline import files_under
+    from kg.seeds.reader import SeedError
 
     for name in ["a/b.txt", "a/b/c/d.txt", "a-b/c.txt", "a.txt", "ab", "A/z"]:
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
@@ -243,8 +245,8 @@ def test_the_article_index_lists_folders_with_a_mapping_keyed_by_all_their_files
     """The build lists its articles in a file, in name order: folders of the articles folder that hold a
     mapping. An article's key changes with any of its files, nested ones too, and with the shared inputs;
     files beside the article folders are not articles."""
-    from kg.build import ArticleCache, Project, read_inputs
-    from kg.rdf import Iris
+    from kg.build.pipeline import ArticleCache, Project, read_inputs
+    from kg.rdf.vocabulary import Iris
 
     project = Project(tmp_path / "project")
     for name in ["seeds/entities.yaml", "seeds/articles/b/mapping.yaml", "seeds/articles/b/notes/x.txt",
@@ -289,7 +291,7 @@ def test_work_in_workers_draws_its_tasks_as_results_are_taken(cpus, monkeypatch)
     all results held, before the first result comes back. Results come in task order, all of them."""
     import os
 
-    from kg.workers import in_workers
+    from kg.parallel import in_workers
 
     monkeypatch.setattr(os, "cpu_count", lambda: cpus)
     drawn = []

@@ -137,7 +137,7 @@ def test_a_malformed_param_line_stops_kg_serve_with_its_location(tmp_path: Path)
     (tmp_path / "bad.rq").write_text('# title: Bad\n# param: ?who person "someone"\nSELECT ?who {}\n')
     data = tmp_path / "data.nt"
     data.write_text("<http://e/a> <http://e/b> <http://e/c> .\n")
-    run = subprocess.run([sys.executable, "-m", "kg.cli", "serve", "--data", str(data), "--queries", str(tmp_path),
+    run = subprocess.run([sys.executable, "-m", "kg.cli.main", "serve", "--data", str(data), "--queries", str(tmp_path),
                           "--port", "0", "--cache-dir", str(tmp_path / "cache")], capture_output=True, text=True,
                          timeout=60, cwd=REPO)
     assert run.returncode == 1

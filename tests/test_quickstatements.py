@@ -9,7 +9,7 @@ import pytest
 from pyoxigraph import Store
 
 from conftest import REPO, run_kg
-from kg.wikidata import OFFICES, quoted, time_value
+from kg.integrations.quickstatements import OFFICES, quoted, time_value
 
 SANDBOX = "Q4115189"  # the Wikidata sandbox item: stands in for a summit item in the fixture below
 ITEM = r"Q[1-9][0-9]*"
@@ -134,7 +134,7 @@ def test_a_linked_event_gets_participants_place_and_dates(linked_export):
 
 
 def test_every_statement_is_backed_by_the_graph(linked_export, linked_summit_release):
-    from kg.publish import current_release
+    from kg.release.layout import current_release
 
     store = Store.read_only(str(current_release(linked_summit_release).store_path))
     entity = {row["q"].value.rsplit("/", 1)[1]: row["e"].value for row in store.query(

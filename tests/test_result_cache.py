@@ -43,7 +43,7 @@ def ask_in_process(endpoint, queries: list[str]) -> list[httpx.Response]:
 
 
 def endpoint_over(store_path, **settings):
-    from kg.query_executor import QueryExecutor
+    from kg.sparql.executor import QueryExecutor
     from kg.server.settings import ServerSettings
     from kg.server.sparql import SparqlEndpoint
 

@@ -14,13 +14,13 @@ import httpx
 import pytest
 from pyoxigraph import Literal, NamedNode, Quad, Store
 
-from kg.rdf import PREFIXES
+from kg.rdf.vocabulary import PREFIXES
 from kg.server.app import create_app, front_door
-from kg.server.editor import editor_page
-from kg.server.named_queries import NamedQuery, results_table
-from kg.server.pages import Reader, Span, highlight, resource_page
+from kg.server.views.editor import editor_page
+from kg.server.views.named_queries import NamedQuery, results_table
+from kg.server.views.pages import Reader, Span, highlight, resource_page
 from kg.server.settings import ServerSettings
-from kg.server.site import Site
+from kg.server.views.site import Site
 
 from conftest import REPO
 

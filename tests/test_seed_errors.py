@@ -88,7 +88,7 @@ def test_the_article_text_must_match_the_quotes_it_is_mapped_with(published_proj
 def test_time_expressions_resolve_against_the_publication_date(words, expected):
     import datetime as dt
 
-    from kg.mapping import parse_date_words
+    from kg.seeds.mapping import parse_date_words
 
     resolved = parse_date_words(words, dt.date(2019, 3, 1))
     if isinstance(expected, str):

@@ -17,8 +17,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conftest import REPO, run_kg
-from kg.mapping import load_article, load_registry
-from kg.seeds import SeedError
+from kg.seeds.mapping import load_article, load_registry
+from kg.seeds.reader import SeedError
 
 ARTICLE = REPO / "seeds" / "articles" / "cgtn-2019-03-01-hanoi-summit"
 MAPPING_TEXT = (ARTICLE / "mapping.yaml").read_text(encoding="utf-8")

@@ -1,4 +1,4 @@
-"""The compiled core validator (kg.shacl_core) reports exactly what pyshacl reports.
+"""The compiled core validator (kg.validate.compiled) reports exactly what pyshacl reports.
 
 pyshacl is the oracle: on the seed graph, a synthetic corpus, every break of tests/test_shapes.py and
 random mutations of the seed article, both engines must give the same set of (focus node, result
@@ -17,8 +17,8 @@ from pyshacl import validate as pyshacl_validate
 from rdflib.namespace import RDF, SH
 
 from conftest import REPO
-from kg.shacl_core import COMPONENTS, CoreValidator, UnsupportedShape
-from kg.validate import Gate, path_text, to_rdflib
+from kg.validate.compiled import COMPONENTS, CoreValidator, UnsupportedShape
+from kg.validate.shacl import Gate, path_text, to_rdflib
 from test_shapes import (BREAKS, SPARQL_PREFIXES, article_unit, seed_quads, shape_iri,  # noqa: F401 (fixtures)
                          shapes, shapes_for)
 
@@ -87,9 +87,10 @@ def test_the_seed_units_agree(seed_quads, shapes, core, article_unit):
 def test_a_synthetic_corpus_agrees_unit_by_unit_in_one_batch(tmp_path, shapes, core):
     sys.path.insert(0, str(REPO / "benchmarks"))
     from corpus import generate_corpus
-    from kg.build import Project, cameo_codes
-    from kg.mapping import load_article, load_corpus
-    from kg.rdf import Iris, article_quads, ontology_quads, registry_quads
+    from kg.build.pipeline import Project, cameo_codes
+    from kg.seeds.mapping import load_article, load_corpus
+    from kg.rdf.vocabulary import Iris
+    from kg.rdf.graphs import article_quads, ontology_quads, registry_quads
 
     generate_corpus(tmp_path, 20)
     iris = Iris()

@@ -19,8 +19,8 @@ from pyoxigraph import DefaultGraph, Quad, RdfFormat, Store, parse
 from rdflib.namespace import RDF, SH
 
 from conftest import REPO
-from kg.sparql_constraints import split_sparql_constraints
-from kg.validate import Gate, Shapes, load_shapes, validate_dataset, validate_triples
+from kg.validate.sparql_constraints import split_sparql_constraints
+from kg.validate.shacl import Gate, Shapes, load_shapes, validate_dataset, validate_triples
 
 BASE = "https://w3id.org/diplomacy-kg/"
 A = f"{BASE}article/cgtn-2019-03-01-hanoi-summit"

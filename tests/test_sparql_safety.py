@@ -203,7 +203,7 @@ def test_a_repeated_cheap_query_moves_to_the_event_loop_and_an_expensive_one_kee
     a query thread under their time limit. Answers are the same either way."""
     import asyncio
 
-    from kg.query_executor import QueryExecutor
+    from kg.sparql.executor import QueryExecutor
     from kg.server.settings import ServerSettings
     from kg.server.sparql import SparqlEndpoint
 

@@ -11,8 +11,8 @@ from rdflib.namespace import DCTERMS, RDF, SH
 
 from conftest import REPO, break_and_build, run_kg
 from test_shapes import A, BREAKS, SPARQL_PREFIXES, shape_iri, shapes_for
-from kg.sparql_constraints import split_sparql_constraints
-from kg.validate import Gate, Shapes, load_shapes, to_rdflib, validate_triples
+from kg.validate.sparql_constraints import split_sparql_constraints
+from kg.validate.shacl import Gate, Shapes, load_shapes, to_rdflib, validate_triples
 
 MAPPING = "seeds/articles/cgtn-2019-03-01-hanoi-summit/mapping.yaml"
 STATEMENT = f"{A}/statement/"
@@ -178,7 +178,7 @@ def test_sparql_constraints_give_what_pyshacl_gives(built_release):
      "must not be used inside another shape"),
 ])
 def test_sparql_constraints_the_gate_cannot_run_exactly_are_refused(tmp_path, shape, refusal):
-    from kg.validate import ShapesError
+    from kg.validate.shacl import ShapesError
 
     (tmp_path / "shapes.ttl").write_text(
         "@prefix sh: <http://www.w3.org/ns/shacl#> . @prefix ex: <http://example.org/> .\n"

@@ -13,7 +13,7 @@ import rdflib
 from rdflib.compare import isomorphic
 from rdflib.namespace import DCAT, RDF, VOID
 
-from kg.describe import ARTICLES_QUERY, COUNT_QUERIES, PARTITION_QUERIES
+from kg.release.description import ARTICLES_QUERY, COUNT_QUERIES, PARTITION_QUERIES
 
 SPDX = rdflib.Namespace("http://spdx.org/rdf/terms#")
 
@@ -117,7 +117,7 @@ def test_statistics_from_the_dump_equal_the_store_answers_in_one_bucket_or_many(
     one bucket or in dozens, they equal what the store answers to the defining queries."""
     from pyoxigraph import NamedNode, Store
 
-    from kg.describe import statistics
+    from kg.release.description import statistics
     store = Store.read_only(str(built_release.store_path))
     with statistics(built_release.dumps / "graph.nq", tmp_path / "scratch", bucket_bytes) as stats:
         assert stats.counts == {name: int(next(iter(store.query(query)))["n"].value)
@@ -134,7 +134,7 @@ def test_statistics_from_the_dump_equal_the_store_answers_in_one_bucket_or_many(
 @pytest.mark.parametrize("count", [2, 5, 40])
 def test_the_dump_is_sliced_for_counting_at_graph_boundaries(built_release, count):
     """Each slice holds whole graphs, so a graph's quads and its articles are counted by one worker, once."""
-    from kg.describe import _graph_of, _graph_slices
+    from kg.release.description import _graph_of, _graph_slices
     dump = built_release.dumps / "graph.nq"
     data = dump.read_bytes()
     slices = _graph_slices(dump, count)
@@ -153,7 +153,7 @@ def test_the_description_lists_every_graph_and_article_without_memory_growing_wi
     code = f"""
 import re
 from pathlib import Path
-from kg.describe import DatasetInfo, describe_release, statistics
+from kg.release.description import DatasetInfo, describe_release, statistics
 folder = Path({str(tmp_path)!r})
 with (folder / "graph.nq").open("w") as dump:
     for i in range(20000):

@@ -9,7 +9,7 @@ from rdflib.namespace import OWL, RDF, SKOS
 from rdflib.plugins.sparql import prepareQuery
 
 from conftest import REPO
-from kg import wikidata
+from kg.integrations import quickstatements as wikidata
 
 DIPL = rdflib.Namespace("https://w3id.org/diplomacy-kg/ontology#")
 WDT = "http://www.wikidata.org/prop/direct/"

@@ -988,7 +988,7 @@ def main() -> int:
     stop_sampling = multiprocessing.get_context("spawn").Event()
     try:
         if not (args.build_dir / "current").exists():
-            subprocess.run([sys.executable, "-m", "kg.cli", "build", "--build-dir", str(args.build_dir)],
+            subprocess.run([sys.executable, "-m", "kg.cli.main", "build", "--build-dir", str(args.build_dir)],
                            cwd=REPO, check=True, stdout=subprocess.DEVNULL)
         server = start_kg_serve(["--build-dir", str(args.build_dir), "--workers", str(args.workers),
                                  "--timeout", f"{args.timeout:g}", "--max-query-memory", str(args.max_query_memory),

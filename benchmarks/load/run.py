@@ -290,13 +290,13 @@ def prepare(work: Path, articles: int) -> Path:
         from corpus import generate_corpus
 
         generate_corpus(project, articles)
-        subprocess.run([sys.executable, "-m", "kg.cli", "build", "--build-dir", str(project / "build")],
+        subprocess.run([sys.executable, "-m", "kg.cli.main", "build", "--build-dir", str(project / "build")],
                        cwd=REPO, env={**os.environ, "KG_PROJECT": str(project)}, check=True)
     return project / "build"
 
 
 def start_server(build_dir: Path, timeout: float, workers: int, log: Path) -> tuple[subprocess.Popen, str]:
-    command = [sys.executable, "-m", "kg.cli", "serve", "--build-dir", str(build_dir), "--port", "0",
+    command = [sys.executable, "-m", "kg.cli.main", "serve", "--build-dir", str(build_dir), "--port", "0",
                "--timeout", str(timeout), "--workers", str(workers), "--queries", str(REPO / "queries")]
     process = subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE, stderr=log.open("wb"),
                                env={**os.environ, "KG_PROJECT": str(build_dir.parent)})

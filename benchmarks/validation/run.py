@@ -42,9 +42,10 @@ def corpus(articles: int) -> tuple[list, Iterator[list]]:
     """The shared triples of a generated corpus of `articles` articles, and its articles' triples one by
     one (mapped on demand, so that only one article is in memory at a time)."""
     from corpus import generate_corpus
-    from kg.build import Project, cameo_codes
-    from kg.mapping import load_article, load_corpus
-    from kg.rdf import Iris, article_quads, ontology_quads, registry_quads
+    from kg.build.pipeline import Project, cameo_codes
+    from kg.seeds.mapping import load_article, load_corpus
+    from kg.rdf.vocabulary import Iris
+    from kg.rdf.graphs import article_quads, ontology_quads, registry_quads
 
     project = Project(WORK / f"corpus-{articles}")
     if not (project.seeds / "articles").is_dir() or \
@@ -69,7 +70,7 @@ def measure(articles: int, union: bool, pyshacl_union: bool) -> dict:
     """Validate one corpus size the three ways; runs in its own process (see main)."""
     from pyshacl import validate as pyshacl_validate
 
-    from kg.validate import Gate, load_shapes, to_rdflib, validate_triples
+    from kg.validate.shacl import Gate, load_shapes, to_rdflib, validate_triples
 
     shapes = load_shapes(REPO / "shapes")
     shared, units = corpus(articles)
@@ -130,7 +131,7 @@ def table(rows: list[dict]) -> str:
 
 
 def main() -> None:
-    from kg.validate import BATCH
+    from kg.validate.shacl import BATCH
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[10, 100, 1000])
@@ -195,12 +196,12 @@ Each size runs in its own process. This machine is shared and noisy: read the ra
 - **Whole union, same engines**: {union_note}
 - **pyshacl alone on the union** (every constraint, SPARQL ones on rdflib's engine, as a plain
   `pyshacl` call runs them) is the slow path the gate avoids. {pyshacl_note} The gate runs the same
-  standard SHACL-SPARQL constraints on pyoxigraph (`kg/sparql_constraints.py`; tests check it gives
+  standard SHACL-SPARQL constraints on pyoxigraph (`kg/validate/sparql_constraints.py`; tests check it gives
   pyshacl's results).
 - **In batches** (`Gate.validate_units`: up to {BATCH} units share one store, and each compiled core
-  constraint is one query per batch, `kg/shacl_core.py`): speed-up over one at a time:
+  constraint is one query per batch, `kg/validate/compiled.py`): speed-up over one at a time:
   {', '.join(f"{r['articles']:,} articles {sum(r['per_article_s']) / r['parallel_s']:.1f}×" for r in rows)}.
-  `kg build` also runs the batches in one worker process per CPU (`kg/build.py`); units are independent.
+  `kg build` also runs the batches in one worker process per CPU (`kg/build/pipeline.py`); units are independent.
 """
     if args.out:
         args.out.write_text(report, encoding="utf-8")

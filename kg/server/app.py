@@ -8,24 +8,24 @@ from fastapi import FastAPI
 from starlette.middleware.cors import CORSMiddleware
 from starlette.routing import Route
 
-from kg.query_executor import QueryExecutor
-from kg.remote_query import RemoteQueryExecutor
-from kg.server import reconcile
-from kg.server.editor import editor_page, mount_static
+from kg.sparql.executor import QueryExecutor
+from kg.sparql.remote import RemoteQueryExecutor
+from kg.server.views import reconcile
+from kg.server.views.editor import editor_page, mount_static
 from kg.server.errors import install_error_handlers
-from kg.server.named_queries import load_named_queries, named_queries_router
+from kg.server.views.named_queries import load_named_queries, named_queries_router
 from kg.server.openapi import document_sparql
-from kg.server.publishing import publishing_router
+from kg.server.views.release import publishing_router
 from kg.server.security_headers import SecurityHeaders
 from kg.server.settings import ServerSettings
-from kg.server.sparql import Receive, Scope, Send, SparqlEndpoint
+from kg.server.sparql import EXPOSED_HEADERS, Receive, Scope, Send, SparqlEndpoint
 
 
 def create_app(store_path: Path | None, settings: ServerSettings,
                on_runaway: Callable[[], None] | None = None) -> FastAPI:
     """Build the app over the read-only store at `store_path`, or the remote store `settings.store`.
 
-    `on_runaway` is called when a query outlives its time limit (see kg.query_executor); pages and
+    `on_runaway` is called when a query outlives its time limit (see kg.sparql.executor); pages and
     APIs are added with `app.include_router(...)`, and can run queries through `app.state.executor`.
     """
     if settings.store:
@@ -56,7 +56,7 @@ def create_app(store_path: Path | None, settings: ServerSettings,
         allow_methods=["GET", "HEAD", "POST", "OPTIONS"],
         allow_headers=["*"],
         allow_credentials=False,
-        expose_headers=["X-Result-Limit"],
+        expose_headers=list(EXPOSED_HEADERS),
         max_age=86400,
     )
     return app

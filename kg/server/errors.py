@@ -16,7 +16,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException
 
-from kg.query_executor import QueryAbandoned
+from kg.sparql.executor import QueryAbandoned
 from kg.server.conneg import NotAcceptable
 
 log = logging.getLogger(__name__)

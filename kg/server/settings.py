@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import asdict, dataclass, field
 
 
@@ -14,7 +15,7 @@ class ServerSettings:
     timeout: float = 10.0  # seconds; the most any query may run (clients may ask for less)
     max_results: int = 10_000  # rows of a SELECT, triples of a CONSTRUCT/DESCRIBE
     allow_service_hosts: frozenset[str] = field(default_factory=frozenset)  # SERVICE targets allowed
-    workers: int = 2  # server processes; one is recycled when it abandons a runaway query
+    workers: int = field(default_factory=lambda: max(2, os.cpu_count() or 1))  # server processes: one per CPU, at least 2
     threads: int = 16  # query threads per worker process
     max_query_bytes: int = 1 << 20  # largest request body accepted
     max_query_memory: int = 1 << 30  # bytes one worker process may hold; past it the query gets 503 and the worker is replaced

@@ -28,10 +28,10 @@ from urllib.parse import parse_qsl
 
 from pyoxigraph import NamedNode, QueryBoolean, QuerySolutions, Store, serialize
 
-from kg.query_executor import QueryAbandoned, QueryExecutor, QueryTimeout
+from kg.sparql.executor import QueryAbandoned, QueryExecutor, QueryTimeout
 from kg.server import service_description
 from kg.server.conneg import GRAPH_FORMATS, HTML, SOLUTION_FORMATS, NotAcceptable, Representation, choose
-from kg.server.query_policy import InspectedQuery, QueryRefused, inspect_query
+from kg.server.query_policy import InspectedQuery, QueryMalformed, QueryRefused, inspect_query
 from kg.server.settings import ServerSettings
 
 log = logging.getLogger(__name__)
@@ -52,14 +52,15 @@ PLAN_CACHE_BYTES = 16 << 20  # of query strings and texts kept in plans (answers
 INSPECT_ON_LOOP_BYTES = 16 << 10  # longer queries are inspected in a query thread, off the event loop
 QUICK_CPU_SECONDS = 0.02  # a cached query this cheap runs on the event loop (see SparqlEndpoint)
 # Longer queries never run on the event loop: its thread has the default 8 MB stack, which a long chain of
-# operators or patterns can overflow in pyoxigraph's parser (query threads have far more; kg.query_executor).
+# operators or patterns can overflow in pyoxigraph's parser (query threads have far more; kg.sparql.executor).
 QUICK_MAX_CHARS = 4096
 MIN_TIMEOUT = 0.1  # seconds: shorter client time limits are refused, they only make 503s
 # Public read-only data: any origin may read, and no credentials are ever involved.
+EXPOSED_HEADERS = ("X-Result-Limit", "X-Cache")  # what scripts of other origins may read (every route)
 COMMON_HEADERS = (
     (b"vary", b"Accept"),
     (b"access-control-allow-origin", b"*"),
-    (b"access-control-expose-headers", b"X-Result-Limit, X-Cache"),
+    (b"access-control-expose-headers", ", ".join(EXPOSED_HEADERS).encode()),
 )
 ERROR_HEADERS = ((b"content-type", b"application/json"), *COMMON_HEADERS)
 CACHE_HIT_HEADERS = ((b"x-cache", b"hit"),)  # an answer sent again, not evaluated again
@@ -250,6 +251,8 @@ class SparqlEndpoint:
             return await self.executor.run(lambda store: judge(), self.settings.timeout)
         except QueryRefused as refusal:
             raise ProtocolError(403, str(refusal)) from None
+        except QueryMalformed as error:  # unreadable, or too deep for the engine's stack
+            raise ProtocolError(400, f"malformed query: {error}") from None
         except QueryAbandoned as error:
             raise ProtocolError(503, f"{error}; simplify the query", ((b"connection", b"close"),)) from None
 

@@ -28,9 +28,10 @@ import uvicorn
 import uvloop
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
-from kg.query_executor import OTHER_STACK_BYTES, QueryExecutor, QueryOverMemory
+from kg.sparql.executor import OTHER_STACK_BYTES, QueryExecutor, QueryOverMemory
 from kg.server.app import create_app, front_door
 from kg.server.memory_guard import MemoryGuard
+from kg.server.sandbox import sandbox_worker
 from kg.server.settings import ServerSettings
 
 DRAINING = b"draining "  # + pid + newline, written to the status pipe
@@ -228,6 +229,7 @@ def main(argv: list[str] | None = None) -> int:
     except OSError as error:
         print(f"kg serve: cannot open the store {args.store or settings.store}: {error}", file=sys.stderr)
         return STARTUP_FAILED
+    sandbox_worker(settings)  # embedded mode: no network sockets from here on (see kg.server.sandbox)
     if not settings.store:  # a remote store's queries take their memory elsewhere
         guard = MemoryGuard(settings.max_query_memory, lambda resident: loop.call_soon_threadsafe(on_over_memory, resident))
         try:
