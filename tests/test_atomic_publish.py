@@ -83,7 +83,7 @@ def build_seconds(corpus: Path, tmp_path_factory: pytest.TempPathFactory) -> flo
 def test_a_build_killed_at_any_point_leaves_a_whole_release(corpus, build_seconds, tmp_path, fraction):
     """Kill `kg build` part-way: its worker processes end with it, `current` is the old release or the new
     one, whole, and the next build cleans up."""
-    from kg.build.pipeline import Project, read_inputs
+    from kg.pipeline.build import Project, read_inputs
     from kg.rdf.vocabulary import Iris
 
     project = changed_copy(corpus, tmp_path / "project")

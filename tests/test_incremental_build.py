@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import multiprocessing
-import os
 import re
 import subprocess
 import sys
@@ -15,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from conftest import REPO, run_kg
-from kg.build.pipeline import FORMAT_TIMING
+from kg.pipeline.build import FORMAT_TIMING
 from kg.release.layout import DUMP_FORMATS
 
 sys.path.insert(0, str(REPO / "benchmarks"))
@@ -226,7 +225,7 @@ def test_input_files_are_hashed_in_path_order_and_a_linked_folder_is_a_seed_erro
     folder is refused with its name rather than followed or skipped."""
     import os
 
-    from kg.build.pipeline import files_under
+    from kg.pipeline.build import files_under
     from kg.seeds.reader import SeedError
 
     for name in ["a/b.txt", "a/b/c/d.txt", "a-b/c.txt", "a.txt", "ab", "A/z"]:
@@ -245,7 +244,7 @@ def test_the_article_index_lists_folders_with_a_mapping_keyed_by_all_their_files
     """The build lists its articles in a file, in name order: folders of the articles folder that hold a
     mapping. An article's key changes with any of its files, nested ones too, and with the shared inputs;
     files beside the article folders are not articles."""
-    from kg.build.pipeline import ArticleCache, Project, read_inputs
+    from kg.pipeline.build import ArticleCache, Project, read_inputs
     from kg.rdf.vocabulary import Iris
 
     project = Project(tmp_path / "project")

@@ -6,7 +6,7 @@ that is computed but never kept.
 """
 from __future__ import annotations
 
-from kg.server.query_policy import INSPECTION_CACHE_BYTES, inspect_query
+from kg.sparql.policy import INSPECTION_CACHE_BYTES, inspect_query
 
 
 def distinct_queries(count: int, size: int) -> list[str]:

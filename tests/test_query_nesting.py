@@ -2,7 +2,7 @@
 
 pyoxigraph's parser and evaluator recurse on the native stack: 2,200 nested groups, 4,600 nested
 parentheses or a sum of 6,900 terms overflow an 8 MB stack and kill the whole worker process (a
-segfault, no exception). kg.server.query_policy counts brackets (MAX_NESTING) and chained
+segfault, no exception). kg.sparql.policy counts brackets (MAX_NESTING) and chained
 patterns and operators (MAX_CHAIN) and refuses what passes them with QueryTooComplex (HTTP 400);
 whatever it lets through parses with room to spare even on a quarter of the default stack.
 """
@@ -16,7 +16,7 @@ import httpx
 import pytest
 
 from conftest import REPO
-from kg.server.query_policy import MAX_CHAIN, MAX_NESTING, QueryTooComplex, inspect_query
+from kg.sparql.policy import MAX_CHAIN, MAX_NESTING, QueryTooComplex, inspect_query
 
 # Each shape: its query as a function of n, the construct repeated n times. Nested brackets first,
 # then chains: the engine recurses once per element of each. Constant terms where variables would
@@ -107,7 +107,7 @@ def test_flat_lists_are_not_chains() -> None:
 
 
 def test_the_project_queries_are_far_from_the_limits() -> None:
-    from kg.server.query_policy import _lex
+    from kg.sparql.policy import _lex
     for path in sorted((REPO / "queries").glob("*.rq")):
         lexed = _lex(path.read_text())
         assert lexed.nesting * 4 <= MAX_NESTING and lexed.chain * 10 <= MAX_CHAIN, path.name

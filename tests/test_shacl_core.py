@@ -87,7 +87,7 @@ def test_the_seed_units_agree(seed_quads, shapes, core, article_unit):
 def test_a_synthetic_corpus_agrees_unit_by_unit_in_one_batch(tmp_path, shapes, core):
     sys.path.insert(0, str(REPO / "benchmarks"))
     from corpus import generate_corpus
-    from kg.build.pipeline import Project, cameo_codes
+    from kg.pipeline.build import Project, cameo_codes
     from kg.seeds.mapping import load_article, load_corpus
     from kg.rdf.vocabulary import Iris
     from kg.rdf.graphs import article_quads, ontology_quads, registry_quads

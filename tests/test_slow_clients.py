@@ -1,6 +1,7 @@
 """Slow clients (slowloris, endless chunked bodies, silent connections) are cut off at the request deadline."""
 from __future__ import annotations
 
+import json
 import socket
 import time
 from urllib.parse import urlsplit
@@ -102,3 +103,12 @@ def test_light_queries_are_answered_while_hundreds_of_slow_connections_are_held(
         for connection in slow:
             connection.close()
     assert "Traceback" not in deadline_server.log()
+
+
+def test_a_request_the_http_parser_refuses_gets_the_projects_json_error(deadline_server) -> None:
+    connection = connect(deadline_server)
+    connection.sendall(b"GET /sparql?query=ASK HTTP/1.1\r\nHost: x\r\nContent-Length: -1\r\n\r\n")
+    answer, _ = read_until_closed(connection, 10)
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 400 ") and b"content-type: application/json" in head.lower()
+    assert json.loads(body)["message"].startswith("the HTTP request cannot be read")

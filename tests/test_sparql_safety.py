@@ -192,7 +192,7 @@ def test_bad_data_files_fail_with_a_located_message_and_no_traceback(tmp_path: P
     ("DESCRIBE <http://e/x>", False),
 ])
 def test_only_single_capped_index_scans_run_without_a_time_limit(query: str, bounded: bool) -> None:
-    from kg.server.query_policy import inspect_query
+    from kg.sparql.policy import inspect_query
 
     assert inspect_query(query, frozenset(), 100).bounded is bounded
 

@@ -22,7 +22,7 @@ import pytest
 from pyoxigraph import Literal, NamedNode, Quad, Store
 
 from conftest import REPO
-from kg.server.query_policy import QueryMalformed, QueryRefused, inspect_query
+from kg.sparql.policy import QueryMalformed, QueryRefused, inspect_query
 
 ENDPOINT_BASE = "http://127.0.0.1:8000/sparql"  # the base IRI the server gives pyoxigraph: its own URL
 ALLOWED = frozenset({"allowed.invalid"})

@@ -39,7 +39,7 @@ from corpus import generate_corpus  # noqa: E402
 from run import KG_READY, Server, start, stop, wrk  # noqa: E402  (benchmarks/endpoint/run.py)
 from workload import LOOKUPS, MIX, P  # noqa: E402
 
-from kg.build.pipeline import FORMAT_TIMING  # noqa: E402
+from kg.pipeline.build import FORMAT_TIMING  # noqa: E402
 
 WORK = REPO / "benchmarks" / "work" / "pipeline"
 KG, KG_UNCACHED = "kg serve", "kg serve --result-cache 0"

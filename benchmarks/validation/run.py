@@ -42,7 +42,7 @@ def corpus(articles: int) -> tuple[list, Iterator[list]]:
     """The shared triples of a generated corpus of `articles` articles, and its articles' triples one by
     one (mapped on demand, so that only one article is in memory at a time)."""
     from corpus import generate_corpus
-    from kg.build.pipeline import Project, cameo_codes
+    from kg.pipeline.build import Project, cameo_codes
     from kg.seeds.mapping import load_article, load_corpus
     from kg.rdf.vocabulary import Iris
     from kg.rdf.graphs import article_quads, ontology_quads, registry_quads
@@ -201,7 +201,7 @@ Each size runs in its own process. This machine is shared and noisy: read the ra
 - **In batches** (`Gate.validate_units`: up to {BATCH} units share one store, and each compiled core
   constraint is one query per batch, `kg/validate/compiled.py`): speed-up over one at a time:
   {', '.join(f"{r['articles']:,} articles {sum(r['per_article_s']) / r['parallel_s']:.1f}×" for r in rows)}.
-  `kg build` also runs the batches in one worker process per CPU (`kg/build/pipeline.py`); units are independent.
+  `kg build` also runs the batches in one worker process per CPU (`kg/pipeline/build.py`); units are independent.
 """
     if args.out:
         args.out.write_text(report, encoding="utf-8")

@@ -21,7 +21,7 @@ def add_build_options(parser: argparse.ArgumentParser) -> None:
 
 
 def run_build(args: argparse.Namespace) -> int:
-    from kg.build.pipeline import BuildFilesError, ValidationFailed, build, default_project
+    from kg.pipeline.build import BuildFilesError, ValidationFailed, build, default_project
     from kg.rdf.vocabulary import Iris
     from kg.seeds.reader import SeedError
     from kg.validate.shacl import ShapesError
@@ -53,7 +53,7 @@ def run_build(args: argparse.Namespace) -> int:
 
 
 def run_validate(args: argparse.Namespace) -> int:
-    from kg.build.pipeline import default_project
+    from kg.pipeline.build import default_project
     from kg.validate.shacl import (ShapesError, UnreadableGraph, load_shapes, read_graph_files, validate_dataset,
                              write_report_turtle)
 
@@ -113,7 +113,7 @@ def run_export_quickstatements(args: argparse.Namespace) -> int:
 
 
 def run_publish(args: argparse.Namespace) -> int:
-    from kg.build.pipeline import ValidationFailed, default_project, ensure_release
+    from kg.pipeline.build import ValidationFailed, default_project, ensure_release
     from kg.integrations.graph_store import RemoteStoreError, check_store_url, publish_to_store
     from kg.seeds.reader import SeedError
 

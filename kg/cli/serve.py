@@ -126,7 +126,7 @@ def _public_url(url: str) -> str:
 
 def _queries_folder(given: Path | None) -> Path:
     """The named queries' folder: the option, else queries/ of the project ($KG_PROJECT or here)."""
-    from kg.build.pipeline import default_project
+    from kg.pipeline.build import default_project
 
     return (given or default_project().root / "queries").resolve()
 
@@ -151,7 +151,7 @@ def _release_store(build_dir: Path) -> Path:
     When the build fails, the last complete release is served (with the reasons on stderr), so a bad
     edit never takes the endpoint down; with no release at all there is nothing to serve.
     """
-    from kg.build.pipeline import BuildFilesError, ValidationFailed, default_project, ensure_release
+    from kg.pipeline.build import BuildFilesError, ValidationFailed, default_project, ensure_release
     from kg.release.layout import current_release
     from kg.seeds.reader import SeedError
     from kg.validate.shacl import ShapesError

@@ -419,7 +419,7 @@ def remove_leftovers(build_dir: Path) -> None:
     """Remove what killed builds left under temporary names: release folders being written (`.staging-*`)
     and `current` links being replaced (`.current-*`).
 
-    Only while holding the build lock (`kg.build.pipeline.build_lock`): every build holds it from start to end, so
+    Only while holding the build lock (`kg.pipeline.build.build_lock`): every build holds it from start to end, so
     none is writing these, and the lock of a killed build is gone with its process (the system releases
     it). Without the lock a running build's staging folder could not be told from a dead one's."""
     for leftover in (build_dir / RELEASES).glob(f"{STAGING}*"):

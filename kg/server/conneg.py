@@ -5,7 +5,7 @@ from dataclasses import dataclass
 
 from pyoxigraph import QueryResultsFormat, RdfFormat
 
-from kg.server.bounded_cache import byte_bounded_cache
+from kg.sparql.bounded_cache import byte_bounded_cache
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,6 @@
 """A worker process that cannot open network connections: the last line behind the SERVICE ban.
 
-kg.server.query_policy refuses SERVICE calls before pyoxigraph sees a query, but it reads the query
+kg.sparql.policy refuses SERVICE calls before pyoxigraph sees a query, but it reads the query
 with its own tokenizer, and one disagreement with the engine's parser is enough for pyoxigraph to
 make an HTTP request on a client's behalf (SSRF). In embedded mode (no `--store`, no
 `--allow-service-host`) a worker never needs an outbound connection, so it installs a seccomp

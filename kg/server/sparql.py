@@ -31,7 +31,7 @@ from pyoxigraph import NamedNode, QueryBoolean, QuerySolutions, Store, serialize
 from kg.sparql.executor import QueryAbandoned, QueryExecutor, QueryTimeout
 from kg.server import service_description
 from kg.server.conneg import GRAPH_FORMATS, HTML, SOLUTION_FORMATS, NotAcceptable, Representation, choose
-from kg.server.query_policy import InspectedQuery, QueryMalformed, QueryRefused, inspect_query
+from kg.sparql.policy import InspectedQuery, QueryMalformed, QueryRefused, inspect_query
 from kg.server.settings import ServerSettings
 
 log = logging.getLogger(__name__)
@@ -101,7 +101,7 @@ class SparqlEndpoint:
 
     The hot path of a repeated GET is one dictionary look-up of its plan (keyed by the raw query
     string, Accept and Host headers), the query, and one response. Bounded queries (one capped index
-    scan, see kg.server.query_policy.is_bounded) run right on the event loop: a hop to a query thread
+    scan, see kg.sparql.policy.is_bounded) run right on the event loop: a hop to a query thread
     would cost more than they do. All others run in a query thread under their time limit, the first
     time; a cached plan whose evaluation took less than QUICK_CPU_SECONDS of CPU then runs on the event
     loop too: the store is read-only, so the same query does the same work every time. Under load a hop
@@ -110,7 +110,7 @@ class SparqlEndpoint:
     for at most QUICK_CPU_SECONDS of CPU, and an unproven or costlier one never does.
 
     Better still, a repeated GET is not evaluated again at all: the store does not change while it is
-    served, so the answer of a repeatable query (see kg.server.query_policy) is kept in its plan and sent
+    served, so the answer of a repeatable query (see kg.sparql.policy) is kept in its plan and sent
     again, marked `X-Cache: hit`, as Wikidata's query service does behind its HTTP cache. Answers take at
     most `settings.result_cache` bytes per worker, one at most a sixteenth of that; when they would take
     more, every plan is forgotten and the cache fills again with what clients ask now.

@@ -10,12 +10,14 @@ All workers wait on the one listening socket, and the kernel wakes them all when
 arrive. uvloop's own server accepts every pending connection in one go, so the first worker to run
 took a whole burst (eight keep-alive clients all on one worker, the others idle). Here a worker
 accepts one connection at a time, and the more it already holds the longer it lets the others
-try first.
+try first. Connections whose request is stalled (a slow client, see request_deadline_protocol) do
+not count: a thousand slowloris connections must not slow down accepting everyone else.
 """
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import logging
 import os
 import signal
@@ -42,6 +44,7 @@ STARTUP_FAILED = 3  # exit status: the store could not be opened; retrying will 
 ACCEPT_DEFERRAL = 0.001  # seconds a worker waits per connection it holds before accepting another
 MAX_ACCEPT_DEFERRAL = 0.02
 ACCEPT_RETRY = 0.1  # seconds before accepting again after an error (such as no file descriptors left)
+STALLED_AFTER = 1.0  # seconds a request may take to arrive before its connection counts as a slow client's
 OVER_MEMORY_GRACE = 0.1  # seconds a worker past its memory budget gives its 503s to go out before it exits
 LATER_THREADS = 64  # threads a worker may start after its memory budget is set (file reads, its guard)
 REQUEST_TIMEOUT_BODY = (b'{"status": 408, "error": "Request Timeout", "message": "the request\'s headers and body '
@@ -66,8 +69,9 @@ class AcceptOneAtATime:
     async def _accept_forever(self) -> None:
         while True:
             await self._readable()
-            if self.connections:
-                await asyncio.sleep(min(ACCEPT_DEFERRAL * len(self.connections), MAX_ACCEPT_DEFERRAL))
+            active = sum(1 for connection in self.connections if not getattr(connection, "stalled", False))
+            if active:
+                await asyncio.sleep(min(ACCEPT_DEFERRAL * active, MAX_ACCEPT_DEFERRAL))
             try:
                 connection, _ = self.listener.accept()
             except (BlockingIOError, InterruptedError, ConnectionAbortedError):
@@ -128,6 +132,20 @@ def request_deadline_protocol(deadline: float) -> type[HttpToolsProtocol]:
     """
     class RequestDeadlineProtocol(HttpToolsProtocol):
         _deadline_timer: asyncio.TimerHandle | None = None
+        _clock_started = 0.0
+
+        @property
+        def stalled(self) -> bool:
+            """Whether the request on this connection has been arriving for over STALLED_AFTER seconds."""
+            return self._deadline_timer is not None and self.loop.time() - self._clock_started > STALLED_AFTER
+
+        def send_400_response(self, msg: str) -> None:
+            """A request the HTTP parser refused (a URL past its limit, bad bytes): the project's JSON error."""
+            body = json.dumps({"status": 400, "error": "Bad Request",
+                               "message": f"the HTTP request cannot be read: {msg}"}).encode()
+            self.transport.write(b"HTTP/1.1 400 Bad Request\r\ncontent-type: application/json\r\n"
+                                 b"connection: close\r\ncontent-length: %d\r\n\r\n%s" % (len(body), body))
+            self.transport.close()
 
         def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
             super().connection_made(transport)
@@ -147,6 +165,7 @@ def request_deadline_protocol(deadline: float) -> type[HttpToolsProtocol]:
 
         def _start_clock(self) -> None:
             if self._deadline_timer is None:
+                self._clock_started = self.loop.time()
                 self._deadline_timer = self.loop.call_later(deadline, self._too_slow)
 
         def _stop_clock(self) -> None:
@@ -218,6 +237,8 @@ def main(argv: list[str] | None = None) -> int:
             executor.abandon_all(QueryOverMemory(
                 f"the query took this server process past its memory budget of {settings.max_query_memory >> 20} MB; "
                 "simplify the query or add a LIMIT"))
+        for acceptor in getattr(server, "servers", ()):  # no new connection may land here: it would get no answer
+            acceptor.close()
         if not draining:
             draining = True
             os.write(args.status_fd, DRAINING + b"%d\n" % os.getpid())

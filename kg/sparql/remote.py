@@ -40,7 +40,7 @@ from pyoxigraph import (
 
 from kg.sparql.executor import QueryTimeout
 from kg.integrations.graph_store import credentials_from_environment
-from kg.server.query_policy import dataset_clause, query_form, tokenize, with_values
+from kg.sparql.policy import dataset_clause, query_form, tokenize, with_values
 
 T = TypeVar("T")
 RESULTS_ACCEPT = "application/sparql-results+json, application/sparql-results+xml;q=0.9"

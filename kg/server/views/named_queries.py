@@ -35,7 +35,7 @@ from fastapi.responses import JSONResponse, Response
 from pyoxigraph import Literal, NamedNode
 
 from kg.server.conneg import GRAPH_FORMATS, HTML, JSON, SOLUTION_FORMATS, NotAcceptable, Representation, choose
-from kg.server.query_policy import query_form, with_values
+from kg.sparql.policy import query_form, with_values
 from kg.server.security_headers import web_link
 from kg.server.sparql import GRAPH_FORMS, ProtocolError, SparqlEndpoint
 

@@ -49,7 +49,7 @@ from urllib.parse import urlsplit
 
 from pyoxigraph import NamedNode, Store
 
-from kg.server.bounded_cache import byte_bounded_cache
+from kg.sparql.bounded_cache import byte_bounded_cache
 
 QUERY_FORMS = frozenset({"SELECT", "ASK", "CONSTRUCT", "DESCRIBE"})
 UPDATE_OPERATIONS = frozenset(
