@@ -852,11 +852,14 @@ def revision() -> str:
     return f"`{shown}`" + (f", with uncommitted changes to {', '.join(changed)}" if changed else "")
 
 
-def report(results: list[ClassResult], target: Target, command: str, began: datetime.datetime) -> str:
+def report(results: list[ClassResult], target: Target, command: str, began: datetime.datetime,
+           load_before: str) -> str:
     args = target.args
+    load_after = " ".join(Path("/proc/loadavg").read_text().split()[:3])
     lines = [
         "# Attack run: results", "",
-        f"{began:%Y-%m-%d %H:%M} UTC, {machine()}.", "",
+        f"{began:%Y-%m-%d %H:%M} UTC, {machine()}. Load average (1, 5, 15 min) before the run: {load_before}; "
+        f"after it: {load_after}.", "",
         f"Code: {revision()}.", "",
         f"    {command}", "",
         "## Method", "",
@@ -974,6 +977,7 @@ def parse_arguments() -> argparse.Namespace:
 def main() -> int:
     args = parse_arguments()
     began = datetime.datetime.now(datetime.timezone.utc)
+    load_before = " ".join(Path("/proc/loadavg").read_text().split()[:3])
     command = "python benchmarks/attacks/run.py" + "".join(f" {a}" for a in sys.argv[1:])
     raise_open_files(args.slow_connections + args.chunked_connections + 512)
     args.work.mkdir(parents=True, exist_ok=True)
@@ -1010,7 +1014,7 @@ def main() -> int:
             results.append(run_class(target, attack_class, samples_path))
             print(f"  {'as expected' if not results[-1].problems else results[-1].problems}", file=sys.stderr,
                   flush=True)
-        text = report(results, target, command, began)
+        text = report(results, target, command, began, load_before)
     finally:
         stop_sampling.set()
         if sampler is not None:
