@@ -11,6 +11,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
+from functools import partial
 from itertools import islice
 from typing import Any, TypeVar
 
@@ -19,25 +20,40 @@ PR_SET_PDEATHSIG = 1  # Linux prctl option: a signal the process gets when its p
 _LIBC = ctypes.CDLL(None)  # the symbols of this process: the C library's among them
 
 
-def in_workers(work: Callable[..., T], tasks: Iterable) -> Iterator[T]:
+def in_workers(work: Callable[..., T], tasks: Iterable, inherited: Any = None) -> Iterator[T]:
     """`work` applied to each task, results in task order as they come: in forked worker processes (one
-    per CPU) when there are several tasks. Workers inherit the parent's module state; tasks and results
-    are pickled. A few tasks per worker are handed out ahead, never all: tasks are drawn from `tasks`
-    as results are taken, so neither the tasks nor the results of a corpus are in memory at once."""
+    per CPU) when there are several tasks. Tasks and results are pickled; `inherited`, when given, is not:
+    each worker inherits it when forked (a store, say, which cannot be pickled), and `work(inherited, task)`
+    is called instead of `work(task)`. A few tasks per worker are handed out ahead, never all: tasks are
+    drawn from `tasks` as results are taken, so neither the tasks nor the results of a corpus are in memory
+    at once."""
     workers = os.cpu_count() or 1
     tasks = iter(tasks)
     first = list(islice(tasks, max(workers, 2)))
+    call = work if inherited is None else partial(_with_inherited, work)
     if len(first) <= 1:
-        yield from map(work, first)
+        global _INHERITED
+        _INHERITED = inherited
+        try:
+            yield from map(call, first)
+        finally:
+            _INHERITED = None
         return
-    with _pool(min(len(first), workers)) as pool:
-        pending = deque(pool.submit(work, task) for task in first)
+    with _pool(min(len(first), workers), inherited) as pool:
+        pending = deque(pool.submit(call, task) for task in first)
         for task in tasks:
             if len(pending) >= 2 * workers:
                 yield pending.popleft().result()
-            pending.append(pool.submit(work, task))
+            pending.append(pool.submit(call, task))
         while pending:
             yield pending.popleft().result()
+
+
+_INHERITED: Any = None  # in a worker process: what its pool was given to inherit (see in_workers)
+
+
+def _with_inherited(work: Callable[..., T], task: Any) -> T:
+    return work(_INHERITED, task)
 
 
 @contextmanager
@@ -63,16 +79,22 @@ def _in_own_process(work: Callable[..., T], *args: Any) -> T:
         return pool.submit(work, *args).result()
 
 
-def _pool(workers: int) -> ProcessPoolExecutor:
+def _pool(workers: int, inherited: Any = None) -> ProcessPoolExecutor:
     hand_back_freed_memory()
     return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork"),
-                               initializer=_end_with_parent, initargs=(os.getpid(),))
+                               initializer=_start_worker, initargs=(os.getpid(), inherited))
+
+
+def _start_worker(parent: int, inherited: Any) -> None:
+    """In a new worker: keep what it inherited (forked, initargs are not pickled), and end with the parent."""
+    global _INHERITED
+    _INHERITED = inherited
+    _end_with_parent(parent)
 
 
 def hand_back_freed_memory() -> None:
     """Give the system the memory that C's allocator keeps after frees (glibc's malloc_trim): a forked
-    process starts with every page resident in its parent, freed or not, in its own resident size.
-    At 10,000 articles the build process kept 18 MB so, mostly from canonicalizing blank nodes."""
+    process starts with every page resident in its parent, freed or not, in its own resident size."""
     malloc_trim = getattr(_LIBC, "malloc_trim", None)
     if malloc_trim is not None:
         malloc_trim(0)

@@ -265,19 +265,18 @@ def _build_apart(project: Project, build_dir: Path, iris: Iris, timings: dict[st
     ontology = ontology_quads(project.ontology, iris)
     entities = registry_quads(registry, iris)
     cache = ArticleCache(build_dir, project, inputs)
-    global _ARTICLES
     # The gate: the shared graphs once, then each article with the shared triples it refers to.
-    _ARTICLES = ArticleJob(project, cache, registry, cameo_codes(ontology), iris,
+    job = ArticleJob(project, cache, registry, cameo_codes(ontology), iris,
                            Gate(load_shapes(project.shapes), (q.triple for q in ontology + entities)),
                            registry_sources(registry, iris))
     problems: list[SeedProblem] = []
     failed: list[ValidationResult] = []
     def unchecked() -> Iterator[tuple[str, str]]:
         return ((article, key) for article, key in cache.articles() if not cache.graph(article, key).is_file())
-    for found, failures in in_workers(check_articles, batches(unchecked)):
+    for found, failures in in_workers(check_articles, batches(unchecked), inherited=job):
         problems += found
         failed += failures
-    shared_validation = _ARTICLES.gate.validate_shared(_ARTICLES.entity_sources)
+    shared_validation = job.gate.validate_shared(job.entity_sources)
     timings["mapping and validation"] = time.perf_counter() - began
     if problems:
         raise SeedError(problems)
@@ -296,7 +295,7 @@ def _build_apart(project: Project, build_dir: Path, iris: Iris, timings: dict[st
         return ((article, key) for article, key in cache.articles()
                 if not has_dump_parts(cache.parts_stem(article, key, context_key)))
     format_seconds: Counter[str] = Counter()
-    for batch_seconds in in_workers(partial(write_parts, context, context_key), batches(unwritten)):
+    for batch_seconds in in_workers(partial(write_parts, context, context_key), batches(unwritten), inherited=job):
         format_seconds.update(batch_seconds)
     cache.prune(context_key)
     timings["dump parts"] = time.perf_counter() - began
@@ -321,7 +320,7 @@ def _build_apart(project: Project, build_dir: Path, iris: Iris, timings: dict[st
 
 @dataclass(frozen=True)
 class ArticleJob:
-    """What checking an article needs besides its name; worker processes inherit it when forked."""
+    """What checking an article needs besides its name; worker processes inherit it when forked (see in_workers)."""
 
     project: Project
     cache: ArticleCache
@@ -332,7 +331,6 @@ class ArticleJob:
     entity_sources: dict[str, str]
 
 
-_ARTICLES: ArticleJob | None = None
 BATCH = 25  # articles per task of a worker process: a worker's memory grows with it (one store of the gate)
 
 
@@ -350,11 +348,10 @@ def batches(items: Callable[[], Iterable[T]]) -> Iterator[list[T]]:
         yield batch
 
 
-def check_articles(batch: list[tuple[str, str]]) -> tuple[list[SeedProblem], list[ValidationResult]]:
+def check_articles(job: ArticleJob, batch: list[tuple[str, str]]) -> tuple[list[SeedProblem], list[ValidationResult]]:
     """Map, ground and validate articles; each that conforms is written to its cache file.
 
     Returns the seed problems, and the validation results of the articles that do not conform."""
-    job = _ARTICLES
     problems: list[SeedProblem] = []
     pending: dict[str, tuple[Path, list[Quad]]] = {}
 
@@ -386,9 +383,9 @@ def check_articles(batch: list[tuple[str, str]]) -> tuple[list[SeedProblem], lis
     return problems, failed
 
 
-def write_parts(context: JsonLdContext, context_key: str, batch: list[tuple[str, str]]) -> Counter[str]:
+def write_parts(context: JsonLdContext, context_key: str, job: ArticleJob, batch: list[tuple[str, str]]) -> Counter[str]:
     """Write the dump parts of articles' cached graphs; the seconds spent per dump format."""
-    cache = _ARTICLES.cache
+    cache = job.cache
     seconds: Counter[str] = Counter()
     for article, key in batch:
         stem = cache.parts_stem(article, key, context_key)

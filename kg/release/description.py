@@ -107,7 +107,7 @@ class Statistics:
 
 
 RDF_TYPE_TERM = f"<{PREFIXES['rdf']}type>".encode()
-BUCKET_BYTES = 16 << 20  # of N-Quads per bucket: what one worker holds in memory at a time (32 MB took 47 MB)
+BUCKET_BYTES = 16 << 20  # of N-Quads per bucket: what one worker holds in memory at a time
 # The store keeps literals of the types derived from xsd:integer as xsd:integer: counted alike, as the endpoint does.
 DERIVED_INTEGER_TYPES = ("nonNegativeInteger", "positiveInteger", "nonPositiveInteger", "negativeInteger", "long", "int",
                          "short", "byte", "unsignedLong", "unsignedInt", "unsignedShort", "unsignedByte")

@@ -40,8 +40,7 @@ from kg.parallel import hand_back_freed_memory
 
 KEEP_RELEASES = 3
 INCREMENTAL_SHARE = 0.1  # replace graphs in a copy of the previous store when at most this share changed
-# N-Quads per bulk load: the loader's memory grows with its input. Loading 10,000 articles peaked at 105 MB
-# with 4 MB slices, 117 MB with 8 and 170 MB with 16, and took no longer.
+# N-Quads per bulk load: the loader's memory grows with its input (measured in docs/performance.md).
 BULK_LOAD_BYTES = 4 << 20
 STORE_SEGMENT_BYTES = 96 << 20  # of N-Quads loaded into the store by one process (see load_store)
 
@@ -329,8 +328,8 @@ def load_store(path: Path, graphs: Graphs, keys: Path, previous: Release | None,
     few changed; otherwise loaded afresh, each segment of the corpus in a process of its own (`apart`).
 
     `keys` holds the graphs' content keys (`write_graph_keys`), compared with the previous release's.
-    A store engine's memory grows with what it has loaded, as long as it stays open: at 10,000 articles one
-    loading process grew from 63 to 95 MB, where one per STORE_SEGMENT_BYTES stayed at 61 to 66 MB.
+    A store engine's memory grows with what it has loaded, as long as it stays open, so each segment is
+    loaded by a process of its own (figures in docs/performance.md).
     Either way the store is compacted last. Replaced graphs otherwise stay in table files of their own
     over the copied ones, and every index scan merges both: queries ran 10–25% slower on such a store.
     """
