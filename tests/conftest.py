@@ -1,6 +1,13 @@
-"""Shared fixtures: a real `kg serve` subprocess on a free 127.0.0.1 port, reached over real HTTP."""
+"""Shared fixtures: the app in process (`release_app`), a real `kg serve` subprocess on a free 127.0.0.1
+port reached over real HTTP (`kg_serve`), built releases, and the conformance material of ../shared.
+
+Markers (pyproject.toml): `browser` (headless chromium), `conformance` (needs ../shared; added here to
+every test that uses its material), `slow` (real servers and builds taking seconds).
+"""
 from __future__ import annotations
 
+import asyncio
+import importlib.util
 import os
 import re
 import select
@@ -8,10 +15,12 @@ import shutil
 import signal
 import subprocess
 import sys
+import socket
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
 
 import httpx
 import pytest
@@ -20,6 +29,74 @@ REPO = Path(__file__).resolve().parents[1]
 # The public conformance suites and schemas: CI clones the repo with shared/ beside it; KG_SHARED points elsewhere.
 SHARED = Path(os.environ.get("KG_SHARED") or REPO.parent / "shared").resolve()
 STARTUP_SECONDS = 60
+# Fixtures that read ../shared: a test using one (directly or through another fixture) is a conformance test.
+SHARED_FIXTURES = frozenset({"protocol_suite_dir", "reconciliation_schemas_dir"})
+PROTOCOL_SUITE = SHARED / "conformance" / "sparql11-protocol"
+RECONCILIATION_SCHEMAS = SHARED / "reconciliation-schemas" / "0.2" / "schemas"
+SHARED_MATERIAL = (PROTOCOL_SUITE / "manifest.ttl", RECONCILIATION_SCHEMAS / "manifest.json")
+OXIGRAPH = shutil.which("oxigraph") or str(REPO / ".venv" / "bin" / "oxigraph")
+
+
+def running_under_ci() -> bool:
+    """True when the environment variable CI says so (CI services set CI=true)."""
+    return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark every test needing ../shared as `conformance`; without ../shared, deselect them (or stop under CI).
+
+    On a plain clone the material is absent, so those tests cannot run: they are left out with one
+    message (see pytest_terminal_summary) rather than failing one by one. Under CI they are required.
+    """
+    for item in items:
+        if SHARED_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.conformance)
+    needing = [item for item in items if item.get_closest_marker("conformance")]
+    if not needing or all(path.is_file() for path in SHARED_MATERIAL):
+        return
+    if running_under_ci():
+        pytest.exit(f"{len(needing)} conformance tests need the shared conformance material, not found at "
+                    f"{SHARED}: {HOW_TO_GET_SHARED} (CI is set, so they are required)", returncode=1)
+    config.stash[_MISSING_SHARED] = len(needing)
+    config.hook.pytest_deselected(items=needing)
+    items[:] = [item for item in items if not item.get_closest_marker("conformance")]
+
+
+HOW_TO_GET_SHARED = "put the shared/ folder beside the clone, or set KG_SHARED=/path/to/shared"
+_MISSING_SHARED = pytest.StashKey[int]()
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:
+    """Say loudly, once, which tests were not run for want of ../shared, and how to get it."""
+    missing = config.stash.get(_MISSING_SHARED, 0)
+    if missing:
+        terminalreporter.section("conformance tests NOT RUN", sep="!", yellow=True, bold=True)
+        terminalreporter.line(f"{missing} conformance tests (W3C SPARQL protocol suite, reconciliation API schemas) "
+                              f"were not run: the shared conformance material is not at {SHARED}.", yellow=True)
+        terminalreporter.line(f"To run them, {HOW_TO_GET_SHARED}.", yellow=True)
+
+
+def load_benchmark_module(relative_path: str) -> ModuleType:
+    """Import a module of benchmarks/ by its path (e.g. "corpus.py"), without putting benchmarks/ on sys.path."""
+    path = REPO / "benchmarks" / relative_path
+    name = "benchmarks_" + relative_path.removesuffix(".py").replace("/", "_")
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(name, path)
+        module = sys.modules[name] = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+    return sys.modules[name]
+
+
+def generate_corpus(out: Path, articles: int, seed: int = 7) -> Path:
+    """The benchmark's synthetic project (benchmarks/corpus.py): `articles` generated articles in `out`."""
+    return load_benchmark_module("corpus.py").generate_corpus(out, articles=articles, seed=seed)
+
+
+def free_port() -> int:
+    """A TCP port free on 127.0.0.1 right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
 
 
 @dataclass
@@ -107,9 +184,15 @@ def kg_serve(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[...,
 @pytest.fixture(scope="session")
 def protocol_suite_dir() -> Path:
     """The W3C SPARQL 1.1 Protocol suite in ../shared (required: CI provides it, so fail if absent)."""
-    suite = SHARED / "conformance" / "sparql11-protocol"
-    require_shared(suite / "manifest.ttl", "the W3C protocol suite")
-    return suite
+    require_shared(PROTOCOL_SUITE / "manifest.ttl", "the W3C protocol suite")
+    return PROTOCOL_SUITE
+
+
+@pytest.fixture(scope="session")
+def reconciliation_schemas_dir() -> Path:
+    """The W3C Reconciliation API 0.2 JSON Schemas in ../shared (required, like the protocol suite)."""
+    require_shared(RECONCILIATION_SCHEMAS / "manifest.json", "the reconciliation API schemas")
+    return RECONCILIATION_SCHEMAS
 
 
 def require_shared(path: Path, what: str) -> None:
@@ -168,6 +251,59 @@ def release_server(kg_serve: Callable[..., RunningServer], built_release) -> Run
     return kg_serve("--build-dir", built_release.path.parent.parent, "--workers", "1")
 
 
+IN_PROCESS_URL = "http://127.0.0.1:8000"  # the public URL the in-process app is told it is reached at
+
+
+class InProcessClient:
+    """Synchronous HTTP requests to the app a worker serves (`front_door(create_app(...))`), in process.
+
+    Through httpx.ASGITransport on one event loop of its own: no socket, no subprocess, no worker.
+    Paths are relative to IN_PROCESS_URL (`client.get("/sparql", params=...)`).
+    """
+
+    def __init__(self, store_path: Path, **settings) -> None:
+        from kg.server.app import create_app, front_door
+        from kg.server.settings import ServerSettings
+
+        self.settings = ServerSettings(public_url=IN_PROCESS_URL, queries=str(REPO / "queries"), workers=1, **settings)
+        self.app = front_door(create_app(store_path, self.settings))
+        self.base_url = IN_PROCESS_URL
+        self.sparql = f"{IN_PROCESS_URL}/sparql"
+        self._loop = asyncio.new_event_loop()
+        transport = httpx.ASGITransport(app=self.app, raise_app_exceptions=False, client=("127.0.0.1", 40000))
+        self._client = httpx.AsyncClient(transport=transport, base_url=IN_PROCESS_URL)
+
+    def request(self, method: str, url: str, **kwargs) -> httpx.Response:
+        return self._loop.run_until_complete(self._client.request(method, url, **kwargs))
+
+    def get(self, url: str, **kwargs) -> httpx.Response:
+        return self.request("GET", url, **kwargs)
+
+    def head(self, url: str, **kwargs) -> httpx.Response:
+        return self.request("HEAD", url, **kwargs)
+
+    def post(self, url: str, **kwargs) -> httpx.Response:
+        return self.request("POST", url, **kwargs)
+
+    def options(self, url: str, **kwargs) -> httpx.Response:
+        return self.request("OPTIONS", url, **kwargs)
+
+    def close(self) -> None:
+        self._loop.run_until_complete(self._client.aclose())
+        self._loop.close()
+
+
+@pytest.fixture(scope="session")
+def release_app(built_release) -> Iterator[InProcessClient]:
+    """The built release served in process (as `kg serve --build-dir`): /sparql, dumps, VoID, pages, /reconcile.
+
+    Session-scoped: the app starts a pool of query threads once.
+    """
+    client = InProcessClient(built_release.store_path, release=str(built_release.path))
+    yield client
+    client.close()
+
+
 @pytest.fixture(scope="session")
 def published_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A copy of the project's inputs with one good release already published in its build folder."""
@@ -207,3 +343,37 @@ def break_and_build(project: Path, tmp_path: Path, file: str, old: str, new: str
     assert "nothing was published" in result.stderr
     assert snapshot(broken / "build") == before, "the published release changed"
     return result.stderr, line
+
+
+# -- the shapes and the seed graph they validate (tests/test_shapes.py, test_shacl_core.py, test_validate_engines.py)
+
+
+@pytest.fixture(scope="session")
+def shapes():
+    """The project's shapes (shapes/), loaded for the compiled engine (kg.validate.shacl.Shapes)."""
+    from kg.validate.shacl import load_shapes
+
+    return load_shapes(REPO / "shapes")
+
+
+@pytest.fixture(scope="session")
+def seed_quads(built_release) -> list:
+    """The quads of the built seed release (its graph.nq dump)."""
+    from pyoxigraph import RdfFormat, parse
+
+    return list(parse(path=str(built_release.dumps / "graph.nq"), format=RdfFormat.N_QUADS))
+
+
+@pytest.fixture(scope="session")
+def article_unit(seed_quads, shapes) -> list:
+    """The seed article's graph with the shared triples it needs (default-graph quads): what the gate
+    validates for it."""
+    from pyoxigraph import DefaultGraph, Quad
+
+    from kg.validate.shacl import Gate
+
+    graph = "https://w3id.org/diplomacy-kg/graph/article/cgtn-2019-03-01-hanoi-summit"
+    article = [q.triple for q in seed_quads if q.graph_name.value == graph]
+    shared = [q.triple for q in seed_quads if q.graph_name.value != graph]
+    unit = article + Gate(shapes, shared).context.needed_by(article)
+    return [Quad(t.subject, t.predicate, t.object, DefaultGraph()) for t in dict.fromkeys(unit)]

@@ -5,6 +5,7 @@ Every response is validated against the spec's own JSON Schemas in ../shared/rec
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import httpx
 import pytest
@@ -12,17 +13,13 @@ from jsonschema import Draft7Validator
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT7
 
-from conftest import SHARED, require_shared
-
-SCHEMAS = SHARED / "reconciliation-schemas" / "0.2" / "schemas"
 ORIGIN = "http://127.0.0.1:3333"  # where OpenRefine runs: its browser calls us cross-origin
 
 
 @pytest.fixture(scope="module")
-def schemas() -> dict[str, Draft7Validator]:
+def schemas(reconciliation_schemas_dir: Path) -> dict[str, Draft7Validator]:
     """A validator per 0.2 schema, with every schema registered for $ref (as the spec's own test.sh does)."""
-    require_shared(SCHEMAS / "manifest.json", "the reconciliation API schemas")
-    documents = {path.stem: json.loads(path.read_text()) for path in sorted(SCHEMAS.glob("*.json"))}
+    documents = {path.stem: json.loads(path.read_text()) for path in sorted(reconciliation_schemas_dir.glob("*.json"))}
     resources = []
     for name, document in documents.items():
         resource = Resource.from_contents(document, default_specification=DRAFT7)

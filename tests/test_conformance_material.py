@@ -1,0 +1,46 @@
+"""Without ../shared a plain clone's run says once what was not run and how to get it; under CI it fails.
+
+Each case runs pytest in a child process on test_reconcile.py (schema tests beside plain ones), with
+KG_SHARED pointing at an empty folder, collecting only: the decision is made at collection.
+"""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from conftest import REPO, SHARED
+
+
+def collect_reconcile_tests(shared: Path, ci: str | None) -> subprocess.CompletedProcess:
+    env = {key: value for key, value in os.environ.items() if key not in ("CI", "KG_SHARED")}
+    env["KG_SHARED"] = str(shared)
+    if ci is not None:
+        env["CI"] = ci
+    return subprocess.run([sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider",
+                           "tests/test_reconcile.py"], cwd=REPO, env=env, capture_output=True, text=True, timeout=120)
+
+
+def test_without_shared_the_conformance_tests_are_left_out_with_one_clear_message(tmp_path: Path) -> None:
+    result = collect_reconcile_tests(tmp_path, ci=None)
+    assert result.returncode == 0, result.stdout + result.stderr
+    collected = [line for line in result.stdout.splitlines() if "::" in line]
+    assert any("test_preview_is_a_small_html_card" in line for line in collected)  # needs no schema: still runs
+    assert not any("test_the_manifest_is_a_valid_0_2_manifest" in line for line in collected)
+    assert "deselected" in result.stdout
+    assert result.stdout.count("conformance tests NOT RUN") == 1
+    assert f"not at {tmp_path}" in result.stdout and "set KG_SHARED=/path/to/shared" in result.stdout
+
+
+def test_under_ci_missing_shared_material_fails_the_run(tmp_path: Path) -> None:
+    result = collect_reconcile_tests(tmp_path, ci="true")
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "CI is set, so they are required" in result.stdout + result.stderr
+
+
+def test_with_shared_present_the_conformance_tests_are_collected(reconciliation_schemas_dir: Path) -> None:
+    result = collect_reconcile_tests(SHARED, ci="true")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "test_the_manifest_is_a_valid_0_2_manifest" in result.stdout
+    assert "NOT RUN" not in result.stdout and "deselected" not in result.stdout
