@@ -6,7 +6,6 @@ import gzip
 import hashlib
 import json
 
-import httpx
 import pytest
 import rdflib
 from pyoxigraph import BlankNode, Literal, NamedNode, Quad, RdfFormat, parse
@@ -135,77 +134,56 @@ def test_the_same_input_gives_byte_identical_dumps(built_release, tmp_path):
         assert (again / name).read_bytes() == (built_release.dumps / name).read_bytes(), name
 
 
-# -- served over HTTP ----------------------------------------------------------------------------
+# -- served (in process) --------------------------------------------------------------------------
 
-def test_dump_files_are_served_with_media_type_etag_and_checksum(release_server, built_release):
+def test_dump_files_are_served_with_media_type_etag_and_checksum(release_app, built_release):
     for name, meta in built_release.manifest["dumps"].items():
-        response = httpx.get(f"{release_server.base_url}/dumps/{name}")
+        response = release_app.get(f"/dumps/{name}")
         assert response.status_code == 200, name
         assert hashlib.sha256(response.content).hexdigest() == meta["sha256"]
         assert response.headers["etag"] == f'"{meta["sha256"]}"'
         assert "last-modified" in response.headers
-    types = {name: httpx.head(f"{release_server.base_url}/dumps/{name}").headers["content-type"]
+    types = {name: release_app.head(f"/dumps/{name}").headers["content-type"]
              for name in ("graph.ttl", "graph.nt", "graph.nq", "graph.trig", "graph.jsonld", "graph.ttl.gz")}
     assert types == {"graph.ttl": "text/turtle; charset=utf-8", "graph.nt": "application/n-triples",
                      "graph.nq": "application/n-quads", "graph.trig": "application/trig",
                      "graph.jsonld": "application/ld+json", "graph.ttl.gz": "application/gzip"}
 
 
-def test_conditional_requests_answer_304(release_server):
-    url = f"{release_server.base_url}/dumps/graph.nt"
-    first = httpx.get(url)
-    assert httpx.get(url, headers={"If-None-Match": first.headers["etag"]}).status_code == 304
-    assert httpx.get(url, headers={"If-None-Match": '"other"'}).status_code == 200
-    assert httpx.get(url, headers={"If-Modified-Since": first.headers["last-modified"]}).status_code == 304
+def test_conditional_requests_answer_304(release_app):
+    url = "/dumps/graph.nt"
+    first = release_app.get(url)
+    assert release_app.get(url, headers={"If-None-Match": first.headers["etag"]}).status_code == 304
+    assert release_app.get(url, headers={"If-None-Match": '"other"'}).status_code == 200
+    assert release_app.get(url, headers={"If-Modified-Since": first.headers["last-modified"]}).status_code == 304
 
 
-def test_range_requests_answer_206_with_the_right_bytes(release_server, built_release):
-    url = f"{release_server.base_url}/dumps/graph.nq"
+def test_range_requests_answer_206_with_the_right_bytes(release_app, built_release):
+    url = "/dumps/graph.nq"
     data = (built_release.dumps / "graph.nq").read_bytes()
-    part = httpx.get(url, headers={"Range": "bytes=10-99"})
+    part = release_app.get(url, headers={"Range": "bytes=10-99"})
     assert part.status_code == 206
     assert part.content == data[10:100]
     assert part.headers["content-range"] == f"bytes 10-99/{len(data)}"
-    assert httpx.get(url, headers={"Range": "bytes=-20"}).content == data[-20:]
-    assert httpx.get(url, headers={"Range": f"bytes={len(data)}-"}).status_code == 416
-    stale = httpx.get(url, headers={"Range": "bytes=0-9", "If-Range": '"not-the-etag"'})
+    assert release_app.get(url, headers={"Range": "bytes=-20"}).content == data[-20:]
+    assert release_app.get(url, headers={"Range": f"bytes={len(data)}-"}).status_code == 416
+    stale = release_app.get(url, headers={"Range": "bytes=0-9", "If-Range": '"not-the-etag"'})
     assert stale.status_code == 200 and stale.content == data
 
 
-def test_listing_in_html_and_json(release_server, built_release):
-    listing = httpx.get(f"{release_server.base_url}/dumps/", headers={"Accept": "application/json"})
+def test_listing_in_html_and_json(release_app, built_release):
+    listing = release_app.get("/dumps/", headers={"Accept": "application/json"})
     assert listing.status_code == 200
     files = {f["name"]: f for f in listing.json()["files"]}
     assert set(built_release.manifest["dumps"]) <= set(files)
     assert files["graph.ttl"]["sha256"] == built_release.manifest["dumps"]["graph.ttl"]["sha256"]
-    html = httpx.get(f"{release_server.base_url}/dumps/", headers={"Accept": "text/html"})
+    html = release_app.get("/dumps/", headers={"Accept": "text/html"})
     assert html.headers["content-type"].startswith("text/html")
     assert 'href="/dumps/graph.jsonld.gz"' in html.text
-    assert httpx.get(f"{release_server.base_url}/dumps/nothing.ttl").status_code == 404
+    assert release_app.get("/dumps/nothing.ttl").status_code == 404
 
 
-# -- hostile Range headers, in process ---------------------------------------------------------
-
-@pytest.fixture(scope="module")
-def release_app(built_release):
-    """The app of one server process over the built release, called in process (no sockets)."""
-    from kg.server.app import create_app
-    from kg.server.settings import ServerSettings
-
-    return create_app(built_release.store_path, ServerSettings(release=str(built_release.path)))
-
-
-def get_in_process(app, path: str, headers: dict[str, str], method: str = "GET") -> httpx.Response:
-    """One request to `app`; a crash is a 500 response here, as a real server would send."""
-    import asyncio
-
-    async def send() -> httpx.Response:
-        transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
-        async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as client:
-            return await client.request(method, path, headers=headers)
-
-    return asyncio.run(send())
-
+# -- hostile Range headers -------------------------------------------------------------------
 
 HUGE = "9" * 4300  # past Python's int-from-string digit limit
 
@@ -221,7 +199,7 @@ HUGE = "9" * 4300  # past Python's int-from-string digit limit
 def test_range_numbers_of_any_size_answer_206_or_416_and_log_nothing(release_app, built_release, caplog, wanted,
                                                                         status, part):
     data = (built_release.dumps / "graph.nq").read_bytes()
-    response = get_in_process(release_app, "/dumps/graph.nq", {"Range": wanted})
+    response = release_app.get("/dumps/graph.nq", headers={"Range": wanted})
     assert response.status_code == status, response.text[:300]
     if part:
         start, end = part
@@ -237,7 +215,7 @@ def test_range_numbers_of_any_size_answer_206_or_416_and_log_nothing(release_app
                                     "bytes=0x10-", "bytes=+1-2", "bytes=1.5-2", "bytes=,,", "bytes= - "])
 def test_an_invalid_byte_range_answers_416_with_a_message(release_app, built_release, wanted):
     size = len((built_release.dumps / "graph.nq").read_bytes())
-    response = get_in_process(release_app, "/dumps/graph.nq", {"Range": wanted})
+    response = release_app.get("/dumps/graph.nq", headers={"Range": wanted})
     assert response.status_code == 416
     assert response.headers["content-range"] == f"bytes */{size}"
     body = response.json()
@@ -249,13 +227,13 @@ def test_an_invalid_byte_range_answers_416_with_a_message(release_app, built_rel
 def test_a_range_of_another_unit_or_too_many_ranges_is_ignored(release_app, built_release, wanted):
     # RFC 9110 14.2: an unknown range unit MUST be ignored; a server MAY ignore many small ranges.
     data = (built_release.dumps / "graph.nq").read_bytes()
-    response = get_in_process(release_app, "/dumps/graph.nq", {"Range": wanted})
+    response = release_app.get("/dumps/graph.nq", headers={"Range": wanted})
     assert response.status_code == 200 and response.content == data
 
 
 def test_several_ranges_answer_multipart_byteranges(release_app, built_release):
     data = (built_release.dumps / "graph.nq").read_bytes()
-    response = get_in_process(release_app, "/dumps/graph.nq", {"Range": "bytes=20-29, 0-9"})
+    response = release_app.get("/dumps/graph.nq", headers={"Range": "bytes=20-29, 0-9"})
     assert response.status_code == 206
     assert response.headers["content-type"].startswith("multipart/byteranges; boundary=")
     boundary = response.headers["content-type"].split("boundary=")[1].encode()
@@ -267,20 +245,20 @@ def test_several_ranges_answer_multipart_byteranges(release_app, built_release):
         assert body.removesuffix(b"\r\n") == data[start:end + 1]
     assert len(response.content) == int(response.headers["content-length"])
     # Overlapping and adjacent ranges are one range.
-    merged = get_in_process(release_app, "/dumps/graph.nq", {"Range": "bytes=0-9,5-19,20-24"})
+    merged = release_app.get("/dumps/graph.nq", headers={"Range": "bytes=0-9,5-19,20-24"})
     assert merged.status_code == 206 and merged.content == data[:25]
     assert merged.headers["content-range"] == f"bytes 0-24/{len(data)}"
 
 
 def test_head_and_if_range_with_a_range(release_app, built_release):
     data = (built_release.dumps / "graph.nq").read_bytes()
-    head = get_in_process(release_app, "/dumps/graph.nq", {"Range": "bytes=5-14"}, method="HEAD")
+    head = release_app.head("/dumps/graph.nq", headers={"Range": "bytes=5-14"})
     assert head.status_code == 206 and head.headers["content-length"] == "10" and head.content == b""
     etag = head.headers["etag"]
-    fresh = get_in_process(release_app, "/dumps/graph.nq", {"Range": "bytes=5-14", "If-Range": etag})
+    fresh = release_app.get("/dumps/graph.nq", headers={"Range": "bytes=5-14", "If-Range": etag})
     assert fresh.status_code == 206 and fresh.content == data[5:15]
-    stale = get_in_process(release_app, "/dumps/graph.nq", {"Range": f"bytes={HUGE}-", "If-Range": '"old"'})
+    stale = release_app.get("/dumps/graph.nq", headers={"Range": f"bytes={HUGE}-", "If-Range": '"old"'})
     assert stale.status_code == 200 and stale.content == data
-    gzip_part = get_in_process(release_app, "/dumps/graph.nq.gz", {"Range": "bytes=0-1"})
+    gzip_part = release_app.get("/dumps/graph.nq.gz", headers={"Range": "bytes=0-1"})
     assert gzip_part.status_code == 206 and gzip_part.content == b"\x1f\x8b"
     assert gzip_part.headers["content-type"] == "application/gzip" and "content-encoding" not in gzip_part.headers

@@ -7,7 +7,6 @@ import subprocess
 import sys
 from collections import Counter
 
-import httpx
 import pytest
 import rdflib
 from rdflib.compare import isomorphic
@@ -31,23 +30,23 @@ def dataset(description, built_release) -> rdflib.URIRef:
     return node
 
 
-def ask_count(server, query: str) -> list[dict]:
-    response = httpx.get(server.sparql, params={"query": query}, headers={"Accept": "application/sparql-results+json"})
+def ask_count(client, query: str) -> list[dict]:
+    response = client.get("/sparql", params={"query": query}, headers={"Accept": "application/sparql-results+json"})
     assert response.status_code == 200, response.text
     return response.json()["results"]["bindings"]
 
 
-def test_dataset_counts_equal_the_endpoint_answers(release_server, description, dataset):
+def test_dataset_counts_equal_the_endpoint_answers(release_app, description, dataset):
     for name, query in COUNT_QUERIES.items():
-        answer = int(ask_count(release_server, query)[0]["n"]["value"])
+        answer = int(ask_count(release_app, query)[0]["n"]["value"])
         assert description.value(dataset, VOID[name]).toPython() == answer, name
     # and the plainest query a user would type gives the same number of triples
-    plain = int(ask_count(release_server, "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }")[0]["n"]["value"])
+    plain = int(ask_count(release_app, "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }")[0]["n"]["value"])
     assert description.value(dataset, VOID.triples).toPython() == plain
 
 
-def test_sources_and_example_resources_are_the_endpoints_articles(release_server, description, dataset):
-    rows = ask_count(release_server, ARTICLES_QUERY)
+def test_sources_and_example_resources_are_the_endpoints_articles(release_app, description, dataset):
+    rows = ask_count(release_app, ARTICLES_QUERY)
     assert rows
     assert set(description.objects(dataset, VOID.exampleResource)) == {rdflib.URIRef(r["article"]["value"]) for r in rows}
     assert {str(o) for o in description.objects(dataset, rdflib.URIRef("http://purl.org/dc/terms/source"))} == \
@@ -59,8 +58,8 @@ def test_sources_and_example_resources_are_the_endpoints_articles(release_server
     ("property", VOID.propertyPartition, VOID.property, VOID.triples),
     ("graph", VOID.subset, rdflib.URIRef("http://www.w3.org/ns/sparql-service-description#name"), VOID.triples),
 ])
-def test_partitions_equal_the_endpoint_answers(release_server, description, dataset, kind, link, key, number):
-    answers = {row["key"]["value"]: int(row["n"]["value"]) for row in ask_count(release_server, PARTITION_QUERIES[kind])}
+def test_partitions_equal_the_endpoint_answers(release_app, description, dataset, kind, link, key, number):
+    answers = {row["key"]["value"]: int(row["n"]["value"]) for row in ask_count(release_app, PARTITION_QUERIES[kind])}
     described = {str(description.value(part, key)): description.value(part, number).toPython()
                  for part in description.objects(dataset, link)}
     assert described == answers
@@ -92,8 +91,8 @@ def test_every_dump_is_a_distribution_with_size_media_type_and_checksum(descript
     ("application/n-triples", "application/n-triples", "nt"),
     ("application/rdf+xml", "application/rdf+xml", "xml"),
 ])
-def test_well_known_void_negotiates_rdf(release_server, description, accept, content_type, rdflib_format):
-    response = httpx.get(f"{release_server.base_url}/.well-known/void", headers={"Accept": accept})
+def test_well_known_void_negotiates_rdf(release_app, description, accept, content_type, rdflib_format):
+    response = release_app.get(f"/.well-known/void", headers={"Accept": accept})
     assert response.status_code == 200
     assert response.headers["content-type"].split(";")[0] == content_type
     assert "Accept" in response.headers["vary"]
@@ -101,8 +100,8 @@ def test_well_known_void_negotiates_rdf(release_server, description, accept, con
     assert isomorphic(served, description)
 
 
-def test_well_known_void_is_a_page_for_browsers(release_server):
-    response = httpx.get(f"{release_server.base_url}/.well-known/void", headers={"Accept": "text/html"})
+def test_well_known_void_is_a_page_for_browsers(release_app):
+    response = release_app.get(f"/.well-known/void", headers={"Accept": "text/html"})
     assert response.headers["content-type"].startswith("text/html")
     assert 'href="/dumps/"' in response.text
 
