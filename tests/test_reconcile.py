@@ -1,4 +1,4 @@
-"""The reconciliation service (W3C Reconciliation API 0.2) of a real `kg serve`, over HTTP.
+"""The reconciliation service (W3C Reconciliation API 0.2) of the app serving the built release, in process.
 
 Every response is validated against the spec's own JSON Schemas in ../shared/reconciliation-schemas.
 """
@@ -7,12 +7,14 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import httpx
 import pytest
 from jsonschema import Draft7Validator
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT7
 
+from conftest import InProcessClient
+
+SERVICE = "/reconcile"
 ORIGIN = "http://127.0.0.1:3333"  # where OpenRefine runs: its browser calls us cross-origin
 
 
@@ -36,16 +38,15 @@ def valid(schemas: dict, name: str, document) -> None:
 
 
 @pytest.fixture(scope="module")
-def service(kg_serve, built_release) -> str:
-    # The release's own dump: the server serves exactly the release this session built.
-    server = kg_serve("--data", built_release.dumps / "graph.nq", "--workers", "1")
-    return f"{server.base_url}/reconcile"
+def service(release_app: InProcessClient) -> InProcessClient:
+    """The app serving the release this session built, in process; the service is at SERVICE."""
+    return release_app
 
 
-def reconcile(service: str, schemas, queries: dict, method: str = "POST") -> dict:
+def reconcile(service: InProcessClient, schemas, queries: dict, method: str = "POST") -> dict:
     valid(schemas, "reconciliation-query-batch", queries)
     payload = {"queries": json.dumps(queries)}
-    response = (httpx.post(service, data=payload) if method == "POST" else httpx.get(service, params=payload))
+    response = (service.post(SERVICE, data=payload) if method == "POST" else service.get(SERVICE, params=payload))
     assert response.status_code == 200, response.text
     body = response.json()
     valid(schemas, "reconciliation-result-batch", body)
@@ -58,7 +59,7 @@ def reconcile(service: str, schemas, queries: dict, method: str = "POST") -> dic
 
 
 def test_the_manifest_is_a_valid_0_2_manifest(service, schemas):
-    response = httpx.get(service, headers={"Origin": ORIGIN})
+    response = service.get(SERVICE, headers={"Origin": ORIGIN})
     assert response.status_code == 200
     assert response.headers["access-control-allow-origin"] == "*"
     manifest = response.json()
@@ -69,11 +70,11 @@ def test_the_manifest_is_a_valid_0_2_manifest(service, schemas):
     assert {t["id"] for t in manifest["defaultTypes"]} >= {"Person", "State", "Organization", "Event"}
     # Every advertised sub-service answers.
     preview = manifest["preview"]["url"].replace("{{id}}", "kim-jong-un")
-    assert httpx.get(preview).status_code == 200
+    assert service.get(preview).status_code == 200
     for kind, where in manifest["suggest"].items():
-        assert httpx.get(where["service_url"] + where["service_path"], params={"prefix": "k"}).status_code == 200
+        assert service.get(where["service_url"] + where["service_path"], params={"prefix": "k"}).status_code == 200
     propose = manifest["extend"]["propose_properties"]
-    assert httpx.get(propose["service_url"] + propose["service_path"], params={"type": "Person"}).status_code == 200
+    assert service.get(propose["service_url"] + propose["service_path"], params={"type": "Person"}).status_code == 200
 
 
 # (query as a person might have typed it, expected entity id or None, expected `match`)
@@ -182,7 +183,7 @@ def test_property_constraints(service, schemas):
     (json.dumps({f"q{i}": {"query": "Kim"} for i in range(101)}), 413, "at most 100"),
 ])
 def test_bad_requests_get_a_clear_4xx(service, queries, status, words):
-    response = httpx.post(service, data={"queries": queries}, headers={"Origin": ORIGIN})
+    response = service.post(SERVICE, data={"queries": queries}, headers={"Origin": ORIGIN})
     assert response.status_code == status
     body = response.json()  # the project's error shape, as every other route answers
     assert set(body) == {"status", "error", "message"} and body["status"] == status
@@ -191,38 +192,38 @@ def test_bad_requests_get_a_clear_4xx(service, queries, status, words):
 
 
 def test_preview_is_a_small_html_card(service):
-    response = httpx.get(f"{service}/preview", params={"id": "antonio-guterres"})
+    response = service.get(f"{SERVICE}/preview", params={"id": "antonio-guterres"})
     assert response.status_code == 200 and response.headers["content-type"].startswith("text/html")
     assert "Antonio Guterres" in response.text
     assert 'href="https://www.wikidata.org/wiki/Q311440"' in response.text
     assert "Secretary-General, United Nations" in response.text
     assert "<script" not in response.text
     # Names are escaped, never injected.
-    assert "People&#x27;s" in httpx.get(f"{service}/preview", params={"id": "north-korea"}).text
-    missing = httpx.get(f"{service}/preview", params={"id": "<b>nobody</b>"})
+    assert "People&#x27;s" in service.get(f"{SERVICE}/preview", params={"id": "north-korea"}).text
+    missing = service.get(f"{SERVICE}/preview", params={"id": "<b>nobody</b>"})
     assert missing.status_code == 404 and "<b>" not in missing.text
 
 
 def test_suggest_entities(service, schemas):
-    body = httpx.get(f"{service}/suggest/entity", params={"prefix": "kim jong"}).json()
+    body = service.get(f"{SERVICE}/suggest/entity", params={"prefix": "kim jong"}).json()
     valid(schemas, "suggest-entities-response", body)
     assert body["result"][0]["id"] == "kim-jong-un"
-    by_id = httpx.get(f"{service}/suggest/entity", params={"prefix": "ri-kil-song"}).json()
+    by_id = service.get(f"{SERVICE}/suggest/entity", params={"prefix": "ri-kil-song"}).json()
     assert by_id["result"][0]["id"] == "ri-kil-song"  # a prefix equal to an id returns that entity
-    accents = httpx.get(f"{service}/suggest/entity", params={"prefix": "stépha"}).json()
+    accents = service.get(f"{SERVICE}/suggest/entity", params={"prefix": "stépha"}).json()
     assert [r["id"] for r in accents["result"]] == ["stephane-dujarric"]
-    typed = httpx.get(f"{service}/suggest/entity", params={"prefix": "ri", "type": "Person"}).json()
+    typed = service.get(f"{SERVICE}/suggest/entity", params={"prefix": "ri", "type": "Person"}).json()
     assert {r["id"] for r in typed["result"]} == {"ri-yong-ho", "ri-kil-song"}
-    first = httpx.get(f"{service}/suggest/entity", params={"prefix": ""}).json()["result"]
-    second = httpx.get(f"{service}/suggest/entity", params={"prefix": "", "cursor": len(first)}).json()["result"]
+    first = service.get(f"{SERVICE}/suggest/entity", params={"prefix": ""}).json()["result"]
+    second = service.get(f"{SERVICE}/suggest/entity", params={"prefix": "", "cursor": len(first)}).json()["result"]
     assert first and second and not {r["id"] for r in first} & {r["id"] for r in second}
 
 
 def test_suggest_types_and_properties(service, schemas):
-    types = httpx.get(f"{service}/suggest/type", params={"prefix": "org"}).json()
+    types = service.get(f"{SERVICE}/suggest/type", params={"prefix": "org"}).json()
     valid(schemas, "suggest-types-response", types)
     assert {"Organization", "GovernmentOrganization", "InternationalOrganization"} <= {t["id"] for t in types["result"]}
-    properties = httpx.get(f"{service}/suggest/property", params={"prefix": "wiki"}).json()
+    properties = service.get(f"{SERVICE}/suggest/property", params={"prefix": "wiki"}).json()
     valid(schemas, "suggest-properties-response", properties)
     assert [p["id"] for p in properties["result"]] == ["qid"]
 
@@ -232,7 +233,7 @@ def test_data_extension(service, schemas):
              "properties": [{"id": p} for p in ("label", "type", "qid", "positionsHeld", "participantIn",
                                                 "startDate", "endDate")]}
     valid(schemas, "data-extension-query", query)
-    response = httpx.post(service, data={"extend": json.dumps(query)}, headers={"Origin": ORIGIN})
+    response = service.post(SERVICE, data={"extend": json.dumps(query)}, headers={"Origin": ORIGIN})
     assert response.status_code == 200 and response.headers["access-control-allow-origin"] == "*"
     body = response.json()
     valid(schemas, "data-extension-response", body)
@@ -244,16 +245,16 @@ def test_data_extension(service, schemas):
     assert summit["endDate"] == [{"date": "2019-02-28T00:00:00Z"}]
     assert summit["type"] == [{"id": "Summit", "name": "Summit"}] and summit["qid"] == []
     assert all(values == [] for values in body["rows"]["no-such-entity"].values())
-    by_get = httpx.get(service, params={"extend": json.dumps(query)}).json()
+    by_get = service.get(SERVICE, params={"extend": json.dumps(query)}).json()
     assert by_get == body
 
 
 def test_property_proposals(service, schemas):
-    body = httpx.get(f"{service}/extend/propose", params={"type": "Person"}).json()
+    body = service.get(f"{SERVICE}/extend/propose", params={"type": "Person"}).json()
     valid(schemas, "data-extension-property-proposal", body)
     ids = [p["id"] for p in body["properties"]]
     assert {"label", "qid", "positionsHeld", "participantIn"} <= set(ids) and "startDate" not in ids
-    events = httpx.get(f"{service}/extend/propose", params={"type": "Summit", "limit": 20}).json()
+    events = service.get(f"{SERVICE}/extend/propose", params={"type": "Summit", "limit": 20}).json()
     assert {"startDate", "endDate"} <= {p["id"] for p in events["properties"]}
 
 
@@ -261,8 +262,8 @@ def test_property_proposals(service, schemas):
                                   "/suggest/type?prefix=p", "/suggest/property?prefix=d",
                                   "/extend/propose?type=Person"])
 def test_cors_on_every_route(service, path):
-    response = httpx.get(f"{service}{path}", headers={"Origin": ORIGIN})
+    response = service.get(f"{SERVICE}{path}", headers={"Origin": ORIGIN})
     assert response.status_code == 200
     assert response.headers["access-control-allow-origin"] == "*"
-    preflight = httpx.options(f"{service}{path}", headers={"Origin": ORIGIN, "Access-Control-Request-Method": "POST"})
+    preflight = service.options(f"{SERVICE}{path}", headers={"Origin": ORIGIN, "Access-Control-Request-Method": "POST"})
     assert preflight.status_code == 200 and preflight.headers["access-control-allow-origin"] == "*"
