@@ -13,10 +13,9 @@ from pathlib import Path
 import pytest
 from pyoxigraph import Store
 
-from conftest import REPO, run_kg
+from conftest import REPO, generate_corpus, run_kg
 
-sys.path.insert(0, str(REPO / "benchmarks"))
-from corpus import generate_corpus  # noqa: E402  (the benchmark's generator, a plain module)
+pytestmark = pytest.mark.slow  # real builds and processes, seconds each
 
 
 def assert_whole(release: Path) -> None:

@@ -8,6 +8,8 @@ from collections.abc import Iterator
 
 import pytest
 
+pytestmark = pytest.mark.browser
+
 CHROMIUM = "/usr/bin/chromium"
 ARTICLE = "/article/cgtn-2019-03-01-hanoi-summit"
 # Records every violation the page reports, before any of its own scripts run.

@@ -10,6 +10,8 @@ from urllib.parse import urljoin
 import httpx
 import pytest
 
+pytestmark = pytest.mark.browser
+
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).parent / "artifacts"
 ARTICLE = "/article/cgtn-2019-03-01-hanoi-summit"

@@ -21,10 +21,10 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO, run_kg, snapshot
+from conftest import REPO, generate_corpus, run_kg, snapshot
 
-sys.path.insert(0, str(REPO / "benchmarks"))
-from corpus import generate_corpus  # noqa: E402  (the benchmark's generator, a plain module)
+pytestmark = pytest.mark.slow  # real builds and processes, seconds each
+
 
 NO_SPACE = os.strerror(errno.ENOSPC)  # "No space left on device"
 

@@ -13,12 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO, run_kg
+from conftest import REPO, generate_corpus, run_kg
 from kg.pipeline.build import FORMAT_TIMING
 from kg.release.layout import DUMP_FORMATS
 
-sys.path.insert(0, str(REPO / "benchmarks"))
-from corpus import generate_corpus  # noqa: E402
+pytestmark = pytest.mark.slow  # real builds and processes, seconds each
 
 
 @pytest.fixture(scope="module")

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import base64
 import shutil
-import socket
 import subprocess
 import threading
 import time
@@ -14,15 +13,9 @@ import httpx
 import pytest
 from pyoxigraph import RdfFormat, parse
 
-from conftest import REPO, run_kg
+from conftest import OXIGRAPH, REPO, free_port, run_kg
 
-OXIGRAPH = shutil.which("oxigraph") or str(Path(__file__).resolve().parents[1] / ".venv" / "bin" / "oxigraph")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+pytestmark = pytest.mark.slow  # real builds and processes, seconds each
 
 
 @pytest.fixture

@@ -78,10 +78,10 @@ def test_the_article_description_includes_its_text_spans(release_app, built_rele
 
 
 def test_the_ontology_resolves_at_its_namespace(release_app):
-    html = release_app.get(f"/ontology", headers={"Accept": "text/html"})
+    html = release_app.get("/ontology", headers={"Accept": "text/html"})
     assert html.status_code == 200
     assert 'id="Summit"' in html.text and "closeMatch" in html.text
-    turtle = release_app.get(f"/ontology", headers={"Accept": "text/turtle"})
+    turtle = release_app.get("/ontology", headers={"Accept": "text/turtle"})
     graph = rdflib.Graph().parse(data=turtle.content, format="turtle")
     summit = rdflib.URIRef("https://w3id.org/diplomacy-kg/ontology#Summit")
     assert (summit, rdflib.RDF.type, rdflib.OWL.Class) in graph

@@ -12,8 +12,7 @@ import httpx
 import pytest
 from pyoxigraph import RdfFormat, parse
 
-from conftest import run_kg
-from test_remote_store import OXIGRAPH, free_port
+from conftest import OXIGRAPH, free_port, run_kg
 
 LIMIT = 2  # seconds: kg serve's time limit for the remote store's server
 BASE = "https://w3id.org/diplomacy-kg/"

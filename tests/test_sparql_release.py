@@ -9,6 +9,8 @@ import pytest
 
 from conftest import REPO, start_kg_serve, stop_kg_serve
 
+pytestmark = pytest.mark.slow  # real builds and processes, seconds each
+
 LABEL = ("SELECT ?label { <https://w3id.org/diplomacy-kg/entity/donald-trump> "
          "<http://www.w3.org/2000/01/rdf-schema#label> ?label }")
 

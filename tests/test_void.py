@@ -92,7 +92,7 @@ def test_every_dump_is_a_distribution_with_size_media_type_and_checksum(descript
     ("application/rdf+xml", "application/rdf+xml", "xml"),
 ])
 def test_well_known_void_negotiates_rdf(release_app, description, accept, content_type, rdflib_format):
-    response = release_app.get(f"/.well-known/void", headers={"Accept": accept})
+    response = release_app.get("/.well-known/void", headers={"Accept": accept})
     assert response.status_code == 200
     assert response.headers["content-type"].split(";")[0] == content_type
     assert "Accept" in response.headers["vary"]
@@ -101,7 +101,7 @@ def test_well_known_void_negotiates_rdf(release_app, description, accept, conten
 
 
 def test_well_known_void_is_a_page_for_browsers(release_app):
-    response = release_app.get(f"/.well-known/void", headers={"Accept": "text/html"})
+    response = release_app.get("/.well-known/void", headers={"Accept": "text/html"})
     assert response.headers["content-type"].startswith("text/html")
     assert 'href="/dumps/"' in response.text
 
