@@ -18,7 +18,7 @@ from kg.rdf.vocabulary import PREFIXES
 from kg.server.app import create_app, front_door
 from kg.server.views.editor import editor_page
 from kg.server.views.named_queries import NamedQuery, results_table
-from kg.server.views.pages import Reader, Span, highlight, resource_page
+from kg.server.views.pages import HighlightedSpan, Reader, highlight, resource_page
 from kg.server.settings import ServerSettings
 from kg.server.views.site import Site
 
@@ -170,7 +170,7 @@ def test_a_named_query_result_links_only_web_iris() -> None:
 def test_article_text_links_no_span_target_of_another_scheme(built_release) -> None:
     site = Site(built_release.path)
     reader = Reader(Store(), site)
-    spans = [Span(0, 4, [("mention", "javascript:alert(1)")]), Span(5, 9, [("mention", site.base + "entity/x")])]
+    spans = [HighlightedSpan(0, 4, [("mention", "javascript:alert(1)")]), HighlightedSpan(5, 9, [("mention", site.base + "entity/x")])]
     html = str(highlight(reader, "Evil Good", 0, 9, spans))
     assert "href=\"javascript:" not in html and html.count("<a ") == 1 and 'href="/entity/x"' in html
     assert "Evil" in html

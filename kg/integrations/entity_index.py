@@ -71,7 +71,7 @@ def _trigrams(token: str) -> set[str]:
 
 
 @dataclass
-class Entity:
+class IndexedEntity:
     """What the service knows about one registry entity."""
 
     id: str
@@ -88,7 +88,7 @@ class Entity:
 
 @dataclass(frozen=True)
 class Candidate:
-    entity: Entity
+    entity: IndexedEntity
     score: float
     match: bool = False
 
@@ -103,15 +103,15 @@ class OntologyClass:
 class EntityIndex:
     """Registry entities with their names, types and facts, indexed for matching and suggest."""
 
-    def __init__(self, base: str, entities: list[Entity], classes: dict[str, OntologyClass]) -> None:
+    def __init__(self, base: str, entities: list[IndexedEntity], classes: dict[str, OntologyClass]) -> None:
         self.base = base
         self.entities = sorted(entities, key=lambda e: e.id)
         self.by_id = {e.id: e for e in self.entities}
         self.classes = classes
-        self.by_qid: dict[str, list[Entity]] = defaultdict(list)
-        self.exact: dict[str, list[tuple[Entity, float]]] = defaultdict(list)  # compact name -> (entity, score)
-        self.reordered: dict[str, list[Entity]] = defaultdict(list)  # sorted label tokens -> entities
-        self.names: list[tuple[Entity, str, float]] = []  # (entity, compact name, its exact score)
+        self.by_qid: dict[str, list[IndexedEntity]] = defaultdict(list)
+        self.exact: dict[str, list[tuple[IndexedEntity, float]]] = defaultdict(list)  # compact name -> (entity, score)
+        self.reordered: dict[str, list[IndexedEntity]] = defaultdict(list)  # sorted label tokens -> entities
+        self.names: list[tuple[IndexedEntity, str, float]] = []  # (entity, compact name, its exact score)
         self.names_by_token: dict[str, set[int]] = defaultdict(set)
         self.tokens_by_trigram: dict[str, set[str]] = defaultdict(set)
         for entity in self.entities:
@@ -119,7 +119,7 @@ class EntityIndex:
                 self.by_qid[entity.qid].append(entity)
             self._add_names(entity)
 
-    def _add_names(self, entity: Entity) -> None:
+    def _add_names(self, entity: IndexedEntity) -> None:
         label_key = compact(entity.label)
         self.reordered[" ".join(sorted(normalize(entity.label).split()))].append(entity)
         scores = {label_key: EXACT}
@@ -147,7 +147,7 @@ class EntityIndex:
 
     # -- matching -------------------------------------------------------------------------
 
-    def identify(self, text: str) -> Entity | None:
+    def identify(self, text: str) -> IndexedEntity | None:
         """The entity a query names by id, IRI or (unique) QID."""
         text = text.strip()
         if text.startswith(f"{self.base}entity/"):
@@ -165,7 +165,7 @@ class EntityIndex:
         allowed = self._type_filter(types)
         scores: dict[str, float] = {}
 
-        def offer(entity: Entity, score: float) -> None:
+        def offer(entity: IndexedEntity, score: float) -> None:
             if allowed(entity) and keep(entity) and score > scores.get(entity.id, -1):
                 scores[entity.id] = score
 
@@ -215,7 +215,7 @@ class EntityIndex:
                         shared[position] += 1
         return sorted(shared, key=lambda p: -shared[p])[:most]
 
-    def with_facts(self, keep, types: list[str] | None = None, limit: int = 10) -> list[Entity]:
+    def with_facts(self, keep, types: list[str] | None = None, limit: int = 10) -> list[IndexedEntity]:
         """Entities of the types that satisfy `keep` (queries with property constraints only)."""
         allowed = self._type_filter(types)
         return [e for e in self.entities if allowed(e) and keep(e)][:limit]
@@ -235,7 +235,7 @@ class EntityIndex:
                 return type_id[len(prefix):]
         return type_id
 
-    def type_closure(self, entity: Entity) -> set[str]:
+    def type_closure(self, entity: IndexedEntity) -> set[str]:
         seen, todo = set(), list(entity.types)
         while todo:
             current = todo.pop()
@@ -260,7 +260,7 @@ class EntityIndex:
             return cls("", [], {})
         base = entities_graph.value[:-len(ENTITIES_GRAPH_SUFFIX)]
         prefix = f"{base}entity/"
-        entities: dict[str, Entity] = {}
+        entities: dict[str, IndexedEntity] = {}
         facts: dict[str, dict[str, list]] = defaultdict(lambda: defaultdict(list))
         for quad in store.quads_for_pattern(None, None, None, entities_graph):
             if isinstance(quad.subject, NamedNode) and quad.subject.value.startswith(prefix):
@@ -274,7 +274,7 @@ class EntityIndex:
                            if o.value.startswith(WIKIDATA_ENTITY)})
             descriptions = [o.value for o in values.get(SCHEMA_DESCRIPTION, [])]
             entity_id = iri[len(prefix):]
-            entities[iri] = Entity(
+            entities[iri] = IndexedEntity(
                 id=entity_id, iri=iri, label=sorted(labels)[0], types=sorted(types),
                 aliases=sorted({o.value for o in values.get(SKOS_ALT_LABEL, [])} | set(sorted(labels)[1:])),
                 description=descriptions[0] if descriptions else None, qid=qids[0] if len(qids) == 1 else None)
@@ -285,7 +285,7 @@ class EntityIndex:
 QUERY_PREFIXES = f"PREFIX dipl: <{DIPL}>\nPREFIX rdfs: <{PREFIXES['rdfs']}>\n"
 
 
-def _add_article_facts(store: Store, entities: dict[str, Entity], prefix: str) -> None:
+def _add_article_facts(store: Store, entities: dict[str, IndexedEntity], prefix: str) -> None:
     """Positions held, events taken part in and event dates, from every article graph."""
     events = store.query(QUERY_PREFIXES + """
         SELECT DISTINCT ?actor ?event (SAMPLE(?name) AS ?label) WHERE {

@@ -15,7 +15,7 @@ from kg.server.views.editor import editor_page, mount_static
 from kg.server.errors import install_error_handlers
 from kg.server.views.named_queries import load_named_queries, named_queries_router
 from kg.server.openapi import document_sparql
-from kg.server.views.release import publishing_router
+from kg.server.views.release import release_router
 from kg.server.security_headers import SecurityHeaders
 from kg.server.settings import ServerSettings
 from kg.server.sparql import EXPOSED_HEADERS, Receive, Scope, Send, SparqlEndpoint
@@ -48,7 +48,7 @@ def create_app(store_path: Path | None, settings: ServerSettings,
     mount_static(app)
     app.include_router(reconcile.router)
     if settings.release:  # dumps, dataset description, resource pages (not with --data)
-        app.include_router(publishing_router(Path(settings.release)))
+        app.include_router(release_router(Path(settings.release)))
     # Public read-only data: any origin may read, and no credentials are ever involved.
     app.add_middleware(
         CORSMiddleware,

@@ -16,22 +16,17 @@ Linux only (it reads /proc); elsewhere `start` does nothing and says so once in 
 from __future__ import annotations
 
 import logging
-import os
 import resource
 import sys
 import threading
 from collections.abc import Callable
 from pathlib import Path
 
+from kg.parallel import resident_bytes
+
 log = logging.getLogger(__name__)
 WATCH_INTERVAL = 0.01  # seconds between two readings of the resident size
 SOFT_SHARE = 0.75  # of the budget: the watch thread acts past it, the kernel's limit is the budget
-_PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
-
-
-def resident_bytes() -> int:
-    """The process's resident set size, in bytes."""
-    return int(Path("/proc/self/statm").read_text().split()[1]) * _PAGE
 
 
 def _data_bytes() -> int:

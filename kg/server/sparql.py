@@ -14,6 +14,7 @@ Errors are JSON `{"status", "error", "message"}`, never a traceback.
 """
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import re
@@ -26,7 +27,7 @@ from itertools import islice
 from typing import Any
 from urllib.parse import parse_qsl
 
-from pyoxigraph import NamedNode, QueryBoolean, QuerySolutions, Store, serialize
+from pyoxigraph import NamedNode, QueryBoolean, QuerySolutions, Store, Variable, serialize
 
 from kg.sparql.executor import QueryAbandoned, QueryExecutor, QueryTimeout
 from kg.server import service_description
@@ -87,7 +88,7 @@ class Plan:
 
     query: str  # the client's text (parse errors are reported against it)
     inspected: InspectedQuery
-    dataset: dict[str, Any]  # pyoxigraph dataset arguments
+    dataset: dict[str, Any]  # pyoxigraph dataset arguments (and a named query's substitutions)
     representation: Representation
     base_iri: str
     timeout: float
@@ -160,11 +161,14 @@ class SparqlEndpoint:
             return await _send(send, 500, ERROR_HEADERS, INTERNAL_ERROR_BODY, method)
         await _send(send, 200, self._result_headers(plan, capped), body, method)
 
-    async def run_query(self, query: str, representation: Representation, base_iri: str) -> tuple[bytes, bool]:
-        """Run a query as /sparql runs it (policy, union default graph, result cap, time limit);
+    async def run_query(self, query: str, representation: Representation, base_iri: str,
+                        substitutions: dict[Variable, Any] | None = None) -> tuple[bytes, bool]:
+        """Run a query as /sparql runs it (policy, union default graph, result cap, time limit), its
+        variables bound to `substitutions` (pyoxigraph's; a remote store writes them as VALUES);
         ProtocolError when it is refused or fails."""
         inspected = await self._inspect(query)
-        plan = Plan(query, inspected, UNION_DATASET, representation, base_iri, self.settings.timeout, ())
+        dataset = {**UNION_DATASET, "substitutions": substitutions} if substitutions else UNION_DATASET
+        plan = Plan(query, inspected, dataset, representation, base_iri, self.settings.timeout, ())
         return await self._execute(plan)
 
     async def _execute(self, plan: Plan, key: tuple | None = None) -> tuple[bytes, bool]:
@@ -363,7 +367,9 @@ async def _read_parameters(
     media_type = media_type.strip().lower()
     body = await _read_body(receive, max_bytes)
     if media_type == FORM_MEDIA_TYPE:
-        for name, values in _parse_form(body, "form body").items():
+        form = (_parse_form(body, "form body") if len(body) <= INSPECT_ON_LOOP_BYTES
+                else await asyncio.to_thread(_parse_form, body, "form body"))  # never hold the event loop
+        for name, values in form.items():
             params.setdefault(name, []).extend(values)
         return params
     if media_type == QUERY_MEDIA_TYPE:

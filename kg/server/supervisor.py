@@ -98,7 +98,7 @@ class Supervisor:
                         self._on_ready(int(line.removeprefix(READY)))
             for pid, worker in list(self._accepting.items()):
                 code = worker.poll()
-                if code is None:
+                if code is None or self._stopping:  # stopping: workers ending is expected, none is replaced
                     continue
                 del self._accepting[pid]
                 self._ready.discard(pid)

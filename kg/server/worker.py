@@ -10,8 +10,8 @@ All workers wait on the one listening socket, and the kernel wakes them all when
 arrive. uvloop's own server accepts every pending connection in one go, so the first worker to run
 took a whole burst (eight keep-alive clients all on one worker, the others idle). Here a worker
 accepts one connection at a time, and the more it already holds the longer it lets the others
-try first. Connections whose request is stalled (a slow client, see request_deadline_protocol) do
-not count: a thousand slowloris connections must not slow down accepting everyone else.
+try first. Only connections that are busy count (answering a request, or accepted a moment ago):
+a thousand slow clients still sending their headers must not slow down accepting everyone else.
 """
 from __future__ import annotations
 
@@ -44,7 +44,7 @@ STARTUP_FAILED = 3  # exit status: the store could not be opened; retrying will 
 ACCEPT_DEFERRAL = 0.001  # seconds a worker waits per connection it holds before accepting another
 MAX_ACCEPT_DEFERRAL = 0.02
 ACCEPT_RETRY = 0.1  # seconds before accepting again after an error (such as no file descriptors left)
-STALLED_AFTER = 1.0  # seconds a request may take to arrive before its connection counts as a slow client's
+JUST_ACCEPTED = 0.05  # seconds a new connection counts as busy, before its first request is read
 OVER_MEMORY_GRACE = 0.1  # seconds a worker past its memory budget gives its 503s to go out before it exits
 LATER_THREADS = 64  # threads a worker may start after its memory budget is set (file reads, its guard)
 REQUEST_TIMEOUT_BODY = (b'{"status": 408, "error": "Request Timeout", "message": "the request\'s headers and body '
@@ -69,7 +69,7 @@ class AcceptOneAtATime:
     async def _accept_forever(self) -> None:
         while True:
             await self._readable()
-            active = sum(1 for connection in self.connections if not getattr(connection, "stalled", False))
+            active = sum(1 for connection in self.connections if getattr(connection, "busy", True))
             if active:
                 await asyncio.sleep(min(ACCEPT_DEFERRAL * active, MAX_ACCEPT_DEFERRAL))
             try:
@@ -132,12 +132,13 @@ def request_deadline_protocol(deadline: float) -> type[HttpToolsProtocol]:
     """
     class RequestDeadlineProtocol(HttpToolsProtocol):
         _deadline_timer: asyncio.TimerHandle | None = None
-        _clock_started = 0.0
+        _accepted_at = 0.0
 
         @property
-        def stalled(self) -> bool:
-            """Whether the request on this connection has been arriving for over STALLED_AFTER seconds."""
-            return self._deadline_timer is not None and self.loop.time() - self._clock_started > STALLED_AFTER
+        def busy(self) -> bool:
+            """Whether this connection is being answered, or was accepted less than JUST_ACCEPTED seconds ago."""
+            return ((self.cycle is not None and not self.cycle.response_complete)
+                    or self.loop.time() - self._accepted_at < JUST_ACCEPTED)
 
         def send_400_response(self, msg: str) -> None:
             """A request the HTTP parser refused (a URL past its limit, bad bytes): the project's JSON error."""
@@ -149,6 +150,7 @@ def request_deadline_protocol(deadline: float) -> type[HttpToolsProtocol]:
 
         def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
             super().connection_made(transport)
+            self._accepted_at = self.loop.time()
             self._start_clock()
 
         def on_message_begin(self) -> None:
@@ -165,7 +167,6 @@ def request_deadline_protocol(deadline: float) -> type[HttpToolsProtocol]:
 
         def _start_clock(self) -> None:
             if self._deadline_timer is None:
-                self._clock_started = self.loop.time()
                 self._deadline_timer = self.loop.call_later(deadline, self._too_slow)
 
         def _stop_clock(self) -> None:

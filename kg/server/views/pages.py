@@ -248,7 +248,7 @@ SELECT ?article ?begin ?end ?kind ?line WHERE {
 
 
 @dataclass
-class Span:
+class HighlightedSpan:
     """A grounded span of the article text and what it grounds."""
 
     begin: int
@@ -264,10 +264,10 @@ def article_text(reader: Reader, article: NamedNode) -> dict:
     """The article's full text, segment by segment, with every grounded span highlighted and linked."""
     text = reader.first(article, NamedNode(NIF + "isString"))
     text = text.value if text is not None else ""
-    spans: dict[tuple[int, int], Span] = {}
+    spans: dict[tuple[int, int], HighlightedSpan] = {}
     for row in reader.store.query(ARTICLE_SPANS, substitutions={Variable("article"): article}, use_default_graph_as_union=True):
         begin, end = int(row["begin"].value), int(row["end"].value)
-        span = spans.setdefault((begin, end), Span(begin, end))
+        span = spans.setdefault((begin, end), HighlightedSpan(begin, end))
         target = (GROUNDING[row["relation"].value], row["resource"].value)
         if target not in span.targets:
             span.targets.append(target)
@@ -283,19 +283,19 @@ def article_text(reader: Reader, article: NamedNode) -> dict:
     return {"segments": segments, "span_count": len(spans)}
 
 
-def _primary(span: Span, base: str) -> str:
+def _primary(span: HighlightedSpan, base: str) -> str:
     """The resource a span links to: an entity it names first, else what it grounds."""
     order = {"mention": 0, "date": 1, "quotation": 2, "paraphrase": 3}
     return min(span.targets, key=lambda t: (order[t[0]], not t[1].startswith(f"{base}entity/"), t[1]))[1]
 
 
-def highlight(reader: Reader, text: str, begin: int, end: int, spans: list[Span]) -> Markup:
+def highlight(reader: Reader, text: str, begin: int, end: int, spans: list[HighlightedSpan]) -> Markup:
     """Text[begin:end] as HTML: each span a `<mark>` (nested where spans nest), each piece of text
     linked to the innermost span covering it. Overlapping spans are closed and re-opened as needed."""
     cuts = sorted({begin, end, *(s.begin for s in spans), *(s.end for s in spans)})
     ordered = sorted(spans, key=lambda s: (s.begin, -s.end))
     html: list[str] = []
-    opened: list[Span] = []
+    opened: list[HighlightedSpan] = []
     started: set[str] = set()
     for left, right in zip(cuts, cuts[1:]):
         covering = [s for s in ordered if s.begin <= left and right <= s.end]
@@ -317,7 +317,7 @@ def highlight(reader: Reader, text: str, begin: int, end: int, spans: list[Span]
     return Markup("".join(html))
 
 
-def open_mark(reader: Reader, span: Span, first: bool) -> str:
+def open_mark(reader: Reader, span: HighlightedSpan, first: bool) -> str:
     kinds = sorted({relation for relation, _ in span.targets})
     title = "; ".join(f"{relation}: {reader.label(NamedNode(iri))}" for relation, iri in span.targets)
     ident = f' id="char={span.key}"' if first else ""

@@ -50,7 +50,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from starlette.exceptions import HTTPException
 from starlette.formparsers import parse_options_header
 
-from kg.integrations.entity_index import DIPL, Candidate, Entity, EntityIndex, normalize, qid_in
+from kg.integrations.entity_index import DIPL, Candidate, EntityIndex, IndexedEntity, normalize, qid_in
 from kg.sparql.executor import QueryTimeout
 from kg.server.errors import error_response
 
@@ -95,14 +95,14 @@ class Property:
 
 
 def _dates(prop: str) -> Callable[[Entity, EntityIndex], list[dict]]:
-    def values(entity: Entity, index: EntityIndex) -> list[dict]:
+    def values(entity: IndexedEntity, index: EntityIndex) -> list[dict]:
         # xsd:date is a day: OpenRefine's date cell; a bare year (xsd:gYear) stays text, not 1 January.
         return [{"date": f"{value}T00:00:00Z"} if len(value) == 10 else {"str": value}
                 for value in entity.dates.get(prop, [])]
     return values
 
 
-def _events(entity: Entity, index: EntityIndex) -> list[dict]:
+def _events(entity: IndexedEntity, index: EntityIndex) -> list[dict]:
     return [{"id": registry_id, "name": label} if registry_id else {"str": label}
             for _, registry_id, label in entity.events]
 
@@ -389,7 +389,7 @@ def _answer(index: EntityIndex, key: str, query: Any, deadline: float = float("i
 
 
 def _constraints(index: EntityIndex, name: str, constraints: list,
-                 deadline: float = float("inf")) -> Callable[[Entity], bool]:
+                 deadline: float = float("inf")) -> Callable[[IndexedEntity], bool]:
     """The property constraints of a query as one predicate: every constraint must hold."""
     checks, values = [], 0
     for constraint in constraints:
@@ -420,7 +420,7 @@ def _value_texts(value: Any) -> list[str]:
 
 
 def _property_check(index: EntityIndex, pid: str, wanted: list,
-                    deadline: float = float("inf")) -> Callable[[Entity], bool]:
+                    deadline: float = float("inf")) -> Callable[[IndexedEntity], bool]:
     """Does an entity have a value of `pid` that one of the `wanted` values names?"""
     ids = {v["id"] for v in wanted if isinstance(v, dict) and isinstance(v.get("id"), str)}
     texts = [str(v) for v in wanted if isinstance(v, (str, int, float)) and not isinstance(v, bool)]
@@ -456,7 +456,7 @@ def _candidate_json(index: EntityIndex, candidate: Candidate) -> dict:
             "match": candidate.match}
 
 
-def _description(index: EntityIndex, entity: Entity) -> str:
+def _description(index: EntityIndex, entity: IndexedEntity) -> str:
     parts = [entity.description or ", ".join(_type_json(index, t)["name"] for t in entity.types)]
     if entity.qid:
         parts.append(f"Wikidata {entity.qid}")
@@ -516,7 +516,7 @@ async def preview(request: Request, id: str = "") -> Response:
     return HTMLResponse(preview_html(index, entity))
 
 
-def preview_html(index: EntityIndex, entity: Entity) -> str:
+def preview_html(index: EntityIndex, entity: IndexedEntity) -> str:
     """A self-contained card (no scripts, no external resources) that fits the manifest's iframe."""
     e = html.escape
     rows = [("Type", ", ".join(_type_json(index, t)["name"] for t in entity.types))]
@@ -567,7 +567,7 @@ async def suggest_entity(request: Request, prefix: str = "", cursor: str = "0", 
         return _error(problem)
 
 
-def suggest_entities(index: EntityIndex, prefix: str, type_id: str | None = None) -> list[Entity]:
+def suggest_entities(index: EntityIndex, prefix: str, type_id: str | None = None) -> list[IndexedEntity]:
     """Entities by prefix: the id itself first, then label prefixes, alias prefixes, word prefixes.
 
     A linear pass over the names: ~30k entities take a few tens of milliseconds, fine for typing.
@@ -637,7 +637,7 @@ async def propose_properties(request: Request, type: str = "", limit: int = 0) -
     class_id = index.class_id(type)
     if type and class_id not in index.classes:
         return _error(RequestProblem(400, f"unknown type {type!r}; see /reconcile/suggest/type"))
-    closure = index.type_closure(Entity("", "", "", types=[class_id])) if type else set()
+    closure = index.type_closure(IndexedEntity("", "", "", types=[class_id])) if type else set()
     found = [p for p in PROPERTIES.values() if not type or not p.for_types or set(p.for_types) & closure]
     if limit > 0:
         found = found[:limit]

@@ -16,7 +16,7 @@ from kg.server.views.site import Site
 STYLESHEET = files("kg").joinpath("templates", "site.css").read_bytes()
 
 
-def publishing_router(release: Path) -> APIRouter:
+def release_router(release: Path) -> APIRouter:
     """The routes over one release folder (its store is the executor's; its files are read here)."""
     site = Site(release)
     router = APIRouter()
