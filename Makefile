@@ -24,5 +24,11 @@ browser:
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium >/dev/null; \
 	  else echo "make test needs chromium: sudo apt-get install chromium" >&2; exit 1; fi; }
 
+# The whole suite. A subset by marker (pyproject.toml: browser, conformance, slow), for instance while editing:
+#   .venv/bin/pytest -m "not slow"                  no real servers, real builds or browsers: the quick loop
+#   .venv/bin/pytest -m "not browser"               without chromium
+#   .venv/bin/pytest -m conformance                 the W3C protocol suite and reconciliation schemas (need ../shared)
+# The conformance material comes from the shared/ folder beside the clone, or KG_SHARED=/path/to/shared: without
+# it those tests are left out with a message at the end, and with CI=true the run fails instead.
 test: $(INSTALLED) browser
 	$(VENV)/bin/pytest -q
