@@ -1,11 +1,10 @@
-"""The shapes page and named-graph IRIs over a real `kg serve`: the release carries the SHACL shapes
+"""The shapes page and named-graph IRIs, served in process: the release carries the SHACL shapes
 (dumps/shapes.ttl), `/shapes` shows every node and property shape to a curator and gives the shapes as
 RDF by content negotiation; `{base}graph/…` IRIs dereference to a page and to their VoID description."""
 from __future__ import annotations
 
 from pathlib import Path
 
-import httpx
 import pytest
 import rdflib
 from markupsafe import escape
@@ -33,8 +32,8 @@ def test_the_release_carries_the_shapes_it_was_validated_against(built_release, 
     assert "shapes.ttl" in (built_release.dumps / "SHA256SUMS").read_text()
 
 
-def test_the_shapes_page_shows_every_node_and_property_shape(release_server, repo_shapes):
-    response = httpx.get(f"{release_server.base_url}/shapes", headers=HTML)
+def test_the_shapes_page_shows_every_node_and_property_shape(release_app, repo_shapes):
+    response = release_app.get("/shapes", headers=HTML)
     assert response.status_code == 200 and response.headers["content-type"].startswith("text/html")
     assert "Accept" in response.headers["vary"]
     page = response.text
@@ -67,54 +66,54 @@ def plain_strings(graph: rdflib.Graph) -> rdflib.Graph:
 @pytest.mark.parametrize("accept, rdflib_format, suffix", [
     ("text/turtle", "turtle", "ttl"), ("application/ld+json", "json-ld", "jsonld"),
     ("application/n-triples", "nt", "nt"), ("application/rdf+xml", "xml", "rdf")])
-def test_the_shapes_negotiate_rdf(release_server, built_release, accept, rdflib_format, suffix):
-    response = httpx.get(f"{release_server.base_url}/shapes", headers={"Accept": accept})
+def test_the_shapes_negotiate_rdf(release_app, built_release, accept, rdflib_format, suffix):
+    response = release_app.get("/shapes", headers={"Accept": accept})
     assert response.status_code == 200
     assert response.headers["content-type"].split(";")[0] == accept
     assert response.headers["content-location"] == f"/shapes.{suffix}"
     served = rdflib.Graph().parse(data=response.content, format=rdflib_format)
     assert isomorphic(plain_strings(served), rdflib.Graph().parse(built_release.dumps / "shapes.ttl", format="turtle"))
-    assert httpx.get(f"{release_server.base_url}/shapes.{suffix}").content == response.content
+    assert release_app.get(f"/shapes.{suffix}").content == response.content
 
 
-def test_home_and_ontology_pages_link_the_shapes_and_the_graphs(release_server):
-    home = httpx.get(release_server.base_url + "/", headers=HTML).text
-    ontology = httpx.get(release_server.base_url + "/ontology", headers=HTML).text
+def test_home_and_ontology_pages_link_the_shapes_and_the_graphs(release_app):
+    home = release_app.get("/", headers=HTML).text
+    ontology = release_app.get("/ontology", headers=HTML).text
     assert 'href="/shapes"' in home and 'href="/shapes"' in ontology
     assert 'href="/graph/entities"' in home and 'href="/graph/ontology"' in ontology
 
 
 def count(server, query: str) -> int:
-    rows = httpx.get(server.sparql, params={"query": query},
+    rows = server.get("/sparql", params={"query": query},
                      headers={"Accept": "application/sparql-results+json"}).json()["results"]["bindings"]
     return int(rows[0]["n"]["value"])
 
 
 def graph_names(server) -> list[str]:
-    rows = httpx.get(server.sparql, params={"query": "SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } } ORDER BY ?g"},
+    rows = server.get("/sparql", params={"query": "SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } } ORDER BY ?g"},
                      headers={"Accept": "application/sparql-results+json"}).json()["results"]["bindings"]
     return [row["g"]["value"] for row in rows]
 
 
-def test_every_named_graph_dereferences_to_a_page_and_its_void_description(release_server, built_release):
+def test_every_named_graph_dereferences_to_a_page_and_its_void_description(release_app, built_release):
     base = built_release.manifest["base"]
-    names = graph_names(release_server)
+    names = graph_names(release_app)
     articles = [folder.name for folder in (REPO / "seeds" / "articles").iterdir()]
     expected = {f"{base}graph/ontology", f"{base}graph/entities", *(f"{base}graph/article/{a}" for a in articles)}
     assert set(names) == expected
     assert built_release.manifest["article_count"] == len(articles)
     for iri in names:
         path = "/" + iri[len(base):]
-        triples = count(release_server, f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{iri}> {{ ?s ?p ?o }} }}")
-        page = httpx.get(release_server.base_url + path, headers=HTML)
+        triples = count(release_app, f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{iri}> {{ ?s ?p ?o }} }}")
+        page = release_app.get(path, headers=HTML)
         assert page.status_code == 200, path
         assert f"{triples:,}" in page.text and iri in page.text
         assert 'href="/dumps/graph.nq.gz"' in page.text and "/sparql?query=CONSTRUCT" in page.text
         if "/article/" in iri:
             article = "/" + iri[len(f"{base}graph/"):]
             assert f'href="{article}"' in page.text
-            assert httpx.get(release_server.base_url + article, headers=HTML).status_code == 200
-        turtle = httpx.get(release_server.base_url + path, headers={"Accept": "text/turtle"})
+            assert release_app.get(article, headers=HTML).status_code == 200
+        turtle = release_app.get(path, headers={"Accept": "text/turtle"})
         assert turtle.status_code == 200 and "Accept" in turtle.headers["vary"]
         assert turtle.headers["content-location"] == f"{path}.ttl"
         graph = rdflib.Graph().parse(data=turtle.content, format="turtle")
@@ -124,7 +123,7 @@ def test_every_named_graph_dereferences_to_a_page_and_its_void_description(relea
         assert (rdflib.URIRef(f"{base}dataset"), VOID.subset, partition) in graph
 
 
-def test_unknown_graphs_are_404(release_server):
+def test_unknown_graphs_are_404(release_app):
     for accept in ("text/html", "text/turtle"):
-        response = httpx.get(f"{release_server.base_url}/graph/article/no-such-article", headers={"Accept": accept})
+        response = release_app.get("/graph/article/no-such-article", headers={"Accept": accept})
         assert response.status_code == 404 and "Accept" in response.headers["vary"]
