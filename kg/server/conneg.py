@@ -1,11 +1,17 @@
-"""Content negotiation for SPARQL results: media types, `Accept` q-values and the `format` parameter."""
+"""Content negotiation, the one place the server picks a representation: media types, `Accept`
+q-values and the `format` parameter. `/sparql` calls `choose` with its raw headers; the other routes
+call `choose_for(request, offers)`, which reads the same two inputs from a Starlette request."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from pyoxigraph import QueryResultsFormat, RdfFormat
 
 from kg.sparql.bounded_cache import byte_bounded_cache
+
+if TYPE_CHECKING:
+    from starlette.requests import Request
 
 
 @dataclass(frozen=True)
@@ -56,6 +62,21 @@ def choose(offers: tuple[Representation, ...], accept: str | None, format_names:
     if format_names:
         return _by_format_names(offers, format_names)
     return _by_accept(offers, accept or "*/*")
+
+
+def choose_for(request: Request, offers: tuple[Representation, ...]) -> Representation:
+    """`choose` by the request's `Accept` header and its non-empty `format` parameters; NotAcceptable (406)."""
+    names = tuple(value for value in request.query_params.getlist("format") if value)
+    return choose(offers, request.headers.get("accept"), names)
+
+
+def prefers(request: Request, offers: tuple[Representation, ...]) -> Representation:
+    """The offer the request's `Accept` header prefers, the first offer when it accepts none (for
+    error answers, which are sent whatever the client accepts)."""
+    try:
+        return choose(offers, request.headers.get("accept"), ())
+    except NotAcceptable:
+        return offers[0]
 
 
 @byte_bounded_cache(1 << 20, lambda chosen, offers, names: sum(len(name) for name in names))

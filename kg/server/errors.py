@@ -1,4 +1,7 @@
-"""Error answers of the FastAPI routes: the same JSON `{"status", "error", "message"}` as `/sparql`.
+"""Error answers of the FastAPI routes: the same JSON `{"status", "error", "message"}` as `/sparql`,
+or, for a browser (an `Accept` preferring text/html), an HTML page with the site's chrome carrying
+the same status and message. `error_response` is the one function that writes them; every handler
+here and every route that answers an error itself goes through it.
 
 Without this, Starlette answers unknown paths and methods with `{"detail": ...}`, FastAPI answers a
 parameter of the wrong type (`limit=abc`) with a 422 `{"detail": [...]}`, and unexpected exceptions
@@ -13,20 +16,31 @@ from http import HTTPStatus
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from starlette.exceptions import HTTPException
 
 from kg.sparql.executor import QueryAbandoned
-from kg.server.conneg import NotAcceptable
+from kg.server.conneg import HTML, JSON, NotAcceptable, prefers
+from kg.server.sparql import ProtocolError
+from kg.server.views.site import Site, render
 
 log = logging.getLogger(__name__)
 READ_ONLY = "this server is read-only: nothing can be written, deleted or uploaded"
+ERROR_FORMATS = (JSON, HTML)  # JSON unless the client prefers HTML (`*/*` and image/png get JSON)
 
 
-def error_response(status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
-    """The JSON error body every route answers with."""
-    return JSONResponse({"status": status, "error": HTTPStatus(status).phrase, "message": message},
-                        status_code=status, headers={"Access-Control-Allow-Origin": "*", **(headers or {})})
+def error_response(status: int, message: str, headers: dict[str, str] | None = None, *,
+                   request: Request | None = None, site: Site | None = None, iri: str | None = None) -> Response:
+    """The error answer of every route: JSON `{"status", "error", "message"}`, or the error page
+    (kg/templates/error.html, with `site`'s footer and the `iri` asked for when given) when
+    `request`'s Accept prefers HTML. Without a request (APIs such as /reconcile): JSON."""
+    error = HTTPStatus(status).phrase
+    headers = {"Access-Control-Allow-Origin": "*", "Vary": "Accept", **(headers or {})}
+    if request is not None and prefers(request, ERROR_FORMATS) is HTML:
+        page = render("error.html", site=site, title=f"{status} {error}", status=status, error=error,
+                      message=message, iri=iri)
+        return HTMLResponse(page, status_code=status, headers=headers)
+    return JSONResponse({"status": status, "error": error, "message": message}, status_code=status, headers=headers)
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -42,26 +56,33 @@ def install_error_handlers(app: FastAPI) -> None:
             message = f"method {request.method} not allowed on {request.url.path} ({READ_ONLY}); use {allowed}"
         else:
             message = str(error.detail)
-        return error_response(error.status_code, message, headers)
+        return error_response(error.status_code, message, headers, request=request)
 
     @app.exception_handler(RequestValidationError)
     async def invalid_parameter(request: Request, error: RequestValidationError):
-        return error_response(400, "; ".join(validation_message(problem) for problem in error.errors()))
+        message = "; ".join(validation_message(problem) for problem in error.errors())
+        return error_response(400, message, request=request)
 
     @app.exception_handler(QueryAbandoned)
     async def query_abandoned(request: Request, error: QueryAbandoned):
         # A page's query ran past the time limit, or its process past its memory budget.
-        return error_response(503, str(error), {"Connection": "close"})
+        return error_response(503, str(error), {"Connection": "close"}, request=request)
 
     @app.exception_handler(NotAcceptable)
     async def not_acceptable(request: Request, error: NotAcceptable):
         # Raised by content negotiation in any page or resource route; the message lists what can be produced.
-        return Response(str(error), status_code=406, media_type="text/plain", headers={"Vary": "Accept"})
+        return error_response(406, str(error), request=request)
+
+    @app.exception_handler(ProtocolError)
+    async def refused_query(request: Request, error: ProtocolError):
+        # A named query refused by the policy, failing, too slow, or given bad parameters.
+        headers = {name.decode("latin-1"): value.decode("latin-1") for name, value in error.headers}
+        return error_response(error.status, error.message, headers, request=request)
 
     @app.exception_handler(Exception)
     async def internal_error(request: Request, error: Exception):
         log.exception("internal error answering %s %s", request.method, request.url.path)
-        return error_response(500, "internal error; see the server log")
+        return error_response(500, "internal error; see the server log", request=request)
 
 
 def validation_message(problem: dict) -> str:

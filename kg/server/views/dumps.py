@@ -20,7 +20,7 @@ from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 
 from kg.release.layout import media_type
 from kg.release.layout import CHECKSUMS_FILE, sha256_of
-from kg.server.conneg import HTML, JSON, NotAcceptable, choose
+from kg.server.conneg import HTML, JSON, choose_for
 from kg.server.errors import error_response
 from kg.server.views.site import Site
 
@@ -55,11 +55,7 @@ def dumps_router(site: Site) -> APIRouter:
     @router.api_route("/dumps/", methods=["GET", "HEAD"])
     async def listing(request: Request) -> Response:
         """Every published file with size, media type and SHA-256: HTML, or JSON by Accept or `?format=json`."""
-        try:
-            chosen = choose(LISTING_FORMATS, request.headers.get("accept"),
-                            tuple(request.query_params.getlist("format")))
-        except NotAcceptable as error:
-            return Response(str(error), status_code=406, media_type="text/plain")
+        chosen = choose_for(request, LISTING_FORMATS)  # NotAcceptable: answered 406 by kg.server.errors
         files = dumps.listing(site.base)
         headers = {"Vary": "Accept"}
         if chosen is JSON:
@@ -72,8 +68,8 @@ def dumps_router(site: Site) -> APIRouter:
         """One published file, with ETag/Last-Modified validators and byte ranges."""
         meta = dumps.files.get(name)
         if meta is None:
-            return Response(f"no file {name!r} in this release; see /dumps/\n", status_code=404,
-                            media_type="text/plain")
+            return error_response(404, f"no file {name!r} in this release; see /dumps/", request=request,
+                                  site=site)
         return serve_file(dumps.folder / name, meta, request)
 
     return router
@@ -94,7 +90,7 @@ def serve_file(path: Path, meta: dict, request: Request) -> Response:
             ranges = parse_range(wanted, meta["bytes"])
         except RangeNotSatisfiable as problem:
             return error_response(416, f"{problem} ({path.name} has {meta['bytes']} bytes)",
-                                  {**headers, "Content-Range": f"bytes */{meta['bytes']}"})
+                                  {**headers, "Content-Range": f"bytes */{meta['bytes']}"}, request=request)
     return RangedFileResponse(path, ranges, headers=headers, media_type=meta["media_type"])
 
 

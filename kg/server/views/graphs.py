@@ -56,7 +56,7 @@ def graphs_router(site: Site) -> APIRouter:
         path, representation, negotiated = negotiate(request, request.url.path)
         iri = site.iri_for_path(path)
         if iri not in site.graphs:
-            return not_found(site, request, iri, html=representation is HTML)
+            return not_found(site, request, iri)
         headers = {"Vary": "Accept", "Link": alternates(path)}
         if negotiated:
             headers["Content-Location"] = f"{path}.{SUFFIX_OF[representation.content_type]}"

@@ -12,32 +12,39 @@ A query file starts with comment lines that describe it:
     # param: ?speaker iri optional "Only the statements of this speaker (an entity IRI)"
 
 `# param: ?NAME TYPE [optional] "DESCRIPTION"` declares a request parameter NAME bound to the query
-variable ?NAME: its value is added as `VALUES ?NAME { value }` at the start of the WHERE group, so
-every pattern and FILTER of the query sees it (subqueries do not: they have their own scope); an
-optional parameter that is not given leaves the variable free. TYPE is one of the keys of
+variable ?NAME: the store substitutes its value for the variable everywhere in the query (pyoxigraph's
+`substitutions`, RDF-dev SEP-0007; a remote store, which has none, gets the value as
+`VALUES ?NAME { value }` at the start of the WHERE group); an optional parameter that is not given
+leaves the variable free. Two limits of pyoxigraph's substitutions, both checked when the file is
+read: a SELECT query must project its parameters, and `BOUND(?NAME)` is false even when the value
+is given (write an optional filter as `FILTER(COALESCE(?n >= ?NAME, true))`). TYPE is one of the keys of
 `PARAMETER_TYPES`; a value that is not of its type, an unknown parameter, a repeated one or a
 missing required one is answered with 400 and a message saying which.
+
+Errors are answered by kg.server.errors (JSON, or the error page for browsers); pages are the
+templates queries.html and query.html.
 """
 from __future__ import annotations
 
 import datetime
-import html
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse, Response
-from pyoxigraph import Literal, NamedNode
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from markupsafe import Markup
+from pyoxigraph import Literal, NamedNode, Store, Variable
 
-from kg.server.conneg import GRAPH_FORMATS, HTML, JSON, SOLUTION_FORMATS, NotAcceptable, Representation, choose
-from kg.sparql.policy import query_form, with_values
+from kg.server.conneg import GRAPH_FORMATS, HTML, JSON, SOLUTION_FORMATS, Representation, choose_for
+from kg.sparql.policy import query_form
 from kg.server.security_headers import web_link
 from kg.server.sparql import GRAPH_FORMS, ProtocolError, SparqlEndpoint
+from kg.server.views.site import render
 
 XSD = "http://www.w3.org/2001/XMLSchema#"
 RESERVED = frozenset({"format"})  # request parameters that are not query parameters
@@ -102,14 +109,15 @@ class NamedQuery:
     def form(self) -> str | None:
         return query_form(self.text)
 
-    def bind(self, values: dict[str, list[str]]) -> str:
-        """The query with request parameters `values` bound; ProtocolError 400 saying what is wrong."""
+    def bind(self, values: dict[str, list[str]]) -> dict[Variable, Literal | NamedNode]:
+        """The substitutions of request parameters `values` (query variable → term); ProtocolError 400
+        saying what is wrong."""
         declared = {p.name: p for p in self.parameters}
         unknown = sorted(set(values) - set(declared) - RESERVED)
         if unknown:
             takes = ", ".join(declared) or "no parameters"
             raise ProtocolError(400, f"unknown parameter {', '.join(map(repr, unknown))} for query {self.name!r}; it takes: {takes}")
-        bound: dict[str, str] = {}
+        bound: dict[Variable, Literal | NamedNode] = {}
         for parameter in self.parameters:
             given = [v for v in values.get(parameter.name, []) if v != ""]
             if len(given) > 1:
@@ -120,11 +128,11 @@ class NamedQuery:
                 continue
             parse, expected, _ = PARAMETER_TYPES[parameter.type]
             try:
-                bound[parameter.name] = str(parse(given[0]))  # SPARQL (N-Triples) syntax
+                bound[Variable(parameter.name)] = parse(given[0])
             except ValueError:
                 raise ProtocolError(
                     400, f"parameter {parameter.name!r} must be {expected}, not {given[0]!r}") from None
-        return with_values(self.text, bound)
+        return bound
 
     def summary(self, base_url: str) -> dict:
         """The query as the JSON listing shows it."""
@@ -169,8 +177,30 @@ def read_named_query(path: Path) -> NamedQuery:
         name, kind, optional, description = param.groups()
         if name in RESERVED or not re.search(rf"[?$]{name}\b", text[text.index(line) + len(line):]):
             raise NamedQueryError(f"{path}:{number}: parameter ?{name} is reserved or not used by the query")
+        if not _substitutable(text, name):
+            raise NamedQueryError(f"{path}:{number}: parameter ?{name} must be in the query's SELECT projection "
+                                  "(its value is substituted for the variable, which needs it there)")
+        if re.search(rf"BOUND\s*\(\s*[?$]{name}\s*\)", text, re.IGNORECASE):
+            raise NamedQueryError(f"{path}:{number}: BOUND(?{name}) is false even when the parameter is given "
+                                  f"(pyoxigraph's substitutions); test the value instead, e.g. "
+                                  f"FILTER(COALESCE(?x = ?{name}, true))")
         parameters.append(Parameter(name, kind, optional is None, description))
     return NamedQuery(path.stem, fields.get("title", path.stem), fields.get("description", ""), tuple(parameters), text)
+
+
+def _substitutable(text: str, name: str) -> bool:
+    """Whether pyoxigraph can substitute a value for ?name in the query (a SELECT must project it).
+
+    Asked of an empty store; nothing is evaluated (results are lazy). A query that does not parse is
+    let through: it fails when run, with the parser's message, as before.
+    """
+    try:
+        Store().query(text, substitutions={Variable(name): NamedNode("urn:x")})
+    except RuntimeError as error:
+        return "projection" not in str(error)
+    except (SyntaxError, ValueError, OSError):
+        pass
+    return True
 
 
 def named_queries_router(queries: dict[str, NamedQuery]) -> APIRouter:
@@ -181,13 +211,10 @@ def named_queries_router(queries: dict[str, NamedQuery]) -> APIRouter:
                 responses={200: {"content": {"application/json": {}, "text/html": {}}}})
     async def listing(request: Request) -> Response:
         base_url = str(request.base_url).rstrip("/")
-        try:
-            wanted = choose((JSON, HTML), request.headers.get("accept"), _format_names(request))
-        except NotAcceptable as error:
-            return _problem(ProtocolError(406, str(error)))
-        if wanted is HTML:
-            return Response(listing_page(queries.values()), media_type=HTML.content_type, headers={"Vary": "Accept"})
-        return JSONResponse([q.summary(base_url) for q in queries.values()], headers={"Vary": "Accept"})
+        headers = {"Vary": "Accept"}
+        if choose_for(request, (JSON, HTML)) is HTML:  # NotAcceptable: 406 by kg.server.errors
+            return HTMLResponse(listing_page(queries.values()), headers=headers)
+        return JSONResponse([q.summary(base_url) for q in queries.values()], headers=headers)
 
     for query in queries.values():
         router.add_api_route(
@@ -200,22 +227,20 @@ def named_queries_router(queries: dict[str, NamedQuery]) -> APIRouter:
 
 def _query_route(query: NamedQuery) -> Callable:
     async def run(request: Request) -> Response:
+        """Run the query; its errors (ProtocolError, NotAcceptable) are answered by kg.server.errors."""
         endpoint: SparqlEndpoint = request.app.state.sparql
         values: dict[str, list[str]] = {}
         for key, value in request.query_params.multi_items():
             values.setdefault(key, []).append(value)
         offers = _offers(query)
-        try:
-            representation = _negotiate(offers, request)
-            text = query.bind(values)
-            if representation is HTML:
-                body, capped = await endpoint.run_query(text, SOLUTION_FORMATS[0] if offers[0] in SOLUTION_FORMATS
-                                                        else GRAPH_FORMATS[0], _base_iri(request))
-                page = query_page(query, values, body, offers[0] in SOLUTION_FORMATS, capped, endpoint.settings.max_results)
-                return Response(page, media_type=HTML.content_type, headers={"Vary": "Accept"})
-            body, capped = await endpoint.run_query(text, representation, _base_iri(request))
-        except ProtocolError as error:
-            return _problem(error)
+        representation = choose_for(request, offers)
+        substitutions = query.bind(values)
+        solutions = offers[0] in SOLUTION_FORMATS
+        if representation is HTML:
+            body, capped = await endpoint.run_query(query.text, offers[0], _base_iri(request), substitutions)
+            page = query_page(query, values, body, solutions, capped, endpoint.settings.max_results)
+            return HTMLResponse(page, headers={"Vary": "Accept"})
+        body, capped = await endpoint.run_query(query.text, representation, _base_iri(request), substitutions)
         headers = {"Vary": "Accept", "Access-Control-Allow-Origin": "*"}
         if capped:
             headers["X-Result-Limit"] = str(endpoint.settings.max_results)
@@ -227,24 +252,8 @@ def _offers(query: NamedQuery) -> tuple[Representation, ...]:
     return (*(GRAPH_FORMATS if query.form in GRAPH_FORMS else SOLUTION_FORMATS), HTML)
 
 
-def _negotiate(offers: tuple[Representation, ...], request: Request) -> Representation:
-    try:
-        return choose(offers, request.headers.get("accept"), _format_names(request))
-    except NotAcceptable as error:
-        raise ProtocolError(406, str(error)) from None
-
-
-def _format_names(request: Request) -> tuple[str, ...]:
-    return tuple(v for v in request.query_params.getlist("format") if v)
-
-
 def _base_iri(request: Request) -> str:
     return str(request.url.replace(query=""))
-
-
-def _problem(error: ProtocolError) -> JSONResponse:
-    return JSONResponse({"status": error.status, "message": error.message}, status_code=error.status,
-                        headers={"Vary": "Accept", "Access-Control-Allow-Origin": "*"})
 
 
 def _openapi(query: NamedQuery) -> dict:
@@ -269,65 +278,47 @@ def _openapi(query: NamedQuery) -> dict:
     }
 
 
-# -- pages for people ------------------------------------------------------------------------------
+# -- pages for people (kg/templates) -----------------------------------------------------------------
 
 def page(title: str, body: str, head: str = "") -> bytes:
-    """A standalone HTML page in the style of the query editor."""
-    return (f'<!doctype html><html lang="en"><head><meta charset="utf-8">'
-            f'<meta name="viewport" content="width=device-width, initial-scale=1">'
-            f'<title>{html.escape(title)} · Diplomacy KG</title><link rel="stylesheet" href="/static/editor.css">{head}'
-            f'</head><body><header><a class="brand" href="/">Diplomacy KG</a> <nav><a href="/sparql">SPARQL editor</a> '
-            f'<a href="/queries">Named queries</a></nav></header><main>{body}</main></body></html>').encode()
+    """A page of the query editor's own shell (standalone.html): `body` and `head` are HTML, already escaped."""
+    return render("standalone.html", title=title, body=Markup(body), head=Markup(head)).encode()
 
 
-def listing_page(queries) -> bytes:
-    items = "".join(
-        f'<li><a href="/queries/{q.name}?format=html">{html.escape(q.title)}</a>'
-        f'{" <small>(" + ", ".join(p.name for p in q.parameters) + ")</small>" if q.parameters else ""}'
-        f"<p>{html.escape(q.description)}</p></li>"
-        for q in queries
-    )
-    return page("Named queries", f"<h1>Named queries</h1><p>Each runs at <code>/queries/NAME</code> in any SPARQL "
-                f'result format (<a href="/openapi.json">OpenAPI description</a>).</p><ul class="queries">{items}</ul>')
+def listing_page(queries: Iterable[NamedQuery]) -> str:
+    """The named queries: title (a link to the query's page), parameters, description."""
+    return render("queries.html", title="Named queries", queries=list(queries))
 
 
 def query_page(query: NamedQuery, values: dict[str, list[str]], body: bytes, solutions: bool, capped: bool,
-               cap: int) -> bytes:
-    """A named query's page: description, parameter form, link to the editor, and the result."""
-    fields = "".join(
-        f'<label>{html.escape(p.name)}{"" if p.required else " (optional)"} '
-        f'<input name="{p.name}" value="{html.escape((values.get(p.name) or [""])[0])}" '
-        f'placeholder="{html.escape(PARAMETER_TYPES[p.type][1])}" title="{html.escape(p.description)}"></label>'
-        for p in query.parameters
-    )
-    form = (f'<form method="get"><input type="hidden" name="format" value="html">{fields}'
-            f'<button type="submit">Run</button></form>') if query.parameters else ""
+               cap: int) -> str:
+    """A named query's page: description, parameter form, link to the editor, downloads, and the result."""
+    fields = [{"name": p.name, "required": p.required, "value": (values.get(p.name) or [""])[0],
+               "expected": PARAMETER_TYPES[p.type][1], "description": p.description} for p in query.parameters]
+    given = {k: v[0] for k, v in values.items() if k != "format"}
+    downloads = [(o.names[0], f"/queries/{query.name}?" + urlencode({**given, "format": o.names[0]}))
+                 for o in _offers(query)[:-1]]
     editor = "/sparql?" + urlencode({"format": "html"}) + "#query=" + urlencode({"": query.text})[1:]
-    result = results_table(json.loads(body)) if solutions else f"<pre>{html.escape(body.decode())}</pre>"
-    note = f'<p class="note">Only the first {cap} results are shown.</p>' if capped else ""
-    downloads = " ".join(
-        f'<a href="/queries/{query.name}?{html.escape(urlencode({**{k: v[0] for k, v in values.items() if k != "format"}, "format": o.names[0]}))}">'
-        f"{o.names[0]}</a>" for o in _offers(query)[:-1])
-    return page(query.title, f"<h1>{html.escape(query.title)}</h1><p>{html.escape(query.description)}</p>{form}"
-                f'<p><a href="{html.escape(editor)}">Open in the editor</a> · download: {downloads}</p>{note}{result}')
+    return render("query.html", title=query.title, query=query, fields=fields, editor=editor, downloads=downloads,
+                  capped=capped, cap=cap, table=_table(json.loads(body)) if solutions else None,
+                  graph=None if solutions else body.decode())
 
 
 def results_table(results: dict) -> str:
-    """SPARQL JSON results as an HTML table (ASK: the answer)."""
+    """SPARQL JSON results as an HTML table (ASK: the answer); only http(s) IRIs become links."""
+    return render("results_table.html", table=_table(results))
+
+
+def _table(results: dict) -> dict:
+    """SPARQL JSON results as the template shows them: each cell (text, link or None)."""
     if "boolean" in results:
-        return f"<p class=\"answer\">{'yes' if results['boolean'] else 'no'}</p>"
+        return {"boolean": results["boolean"]}
     names = results["head"]["vars"]
-    rows = results["results"]["bindings"]
-    head = "".join(f"<th>{html.escape(n)}</th>" for n in names)
-    body = "".join(
-        "<tr>" + "".join(f"<td>{_cell(row.get(n))}</td>" for n in names) + "</tr>" for row in rows)
-    return f'<p class="count">{len(rows)} rows</p><table class="results"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+    rows = [[_cell(row.get(name)) for name in names] for row in results["results"]["bindings"]]
+    return {"names": names, "rows": rows}
 
 
-def _cell(term: dict | None) -> str:
+def _cell(term: dict | None) -> tuple[str, str | None]:
     if term is None:
-        return ""
-    value = html.escape(term["value"])
-    if term["type"] == "uri" and web_link(term["value"]):
-        return f'<a href="{value}">{value}</a>'
-    return value
+        return "", None
+    return term["value"], term["value"] if term["type"] == "uri" and web_link(term["value"]) else None

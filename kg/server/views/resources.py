@@ -25,7 +25,8 @@ from pyoxigraph import BlankNode, NamedNode, RdfFormat, Store, Triple, parse, se
 from kg.rdf.vocabulary import DESCRIPTION_PREFIXES
 from kg.rdf.jsonld import write_jsonld
 from kg.rdf.vocabulary import ONTOLOGY_GRAPH, PREFIXES
-from kg.server.conneg import GRAPH_FORMATS, HTML, Representation, choose
+from kg.server.conneg import GRAPH_FORMATS, HTML, Representation, choose_for
+from kg.server.errors import error_response
 from kg.server.views.pages import LABEL_PROPERTIES, home_page, ontology_page, resource_page
 from kg.server.views.site import ONTOLOGY_IRI, Site
 
@@ -90,8 +91,7 @@ def negotiate(request: Request, path: str) -> tuple[str, Representation, bool]:
     stem, by_suffix = split_suffix(path)
     if by_suffix is not None:
         return stem, by_suffix, False
-    names = tuple(request.query_params.getlist("format"))
-    return path, choose(RESOURCE_FORMATS, request.headers.get("accept"), names), not names
+    return path, choose_for(request, RESOURCE_FORMATS), not any(request.query_params.getlist("format"))
 
 
 def alternates(path: str) -> str:
@@ -112,13 +112,9 @@ def is_iri(text: str) -> bool:
     return True
 
 
-def not_found(site: Site, request: Request, iri: str, html: bool) -> Response:
-    if html:
-        return Response(site.render("error.html", title="Not found", iri=iri,
-                                    message="Nothing in this dataset has this IRI."),
-                        status_code=404, media_type=HTML.content_type, headers={"Vary": "Accept"})
-    return Response(f"no resource <{iri}> in this dataset\n", status_code=404, media_type="text/plain",
-                    headers={"Vary": "Accept"})
+def not_found(site: Site, request: Request, iri: str) -> Response:
+    """404 for an IRI nothing in the release has: the error page or JSON, by the request's Accept."""
+    return error_response(404, f"no resource <{iri}> in this dataset", request=request, site=site, iri=iri)
 
 
 def resources_router(site: Site) -> APIRouter:
@@ -130,7 +126,7 @@ def resources_router(site: Site) -> APIRouter:
         path, representation, negotiated = negotiate(request, request.url.path)
         iri = site.iri_for_path(path)
         if not is_iri(iri):  # e.g. a percent-encoded space or control character in the path
-            return not_found(site, request, iri, html=representation is HTML)
+            return not_found(site, request, iri)
         headers = {"Vary": "Accept", "Link": alternates(path)}
         if negotiated:
             headers["Content-Location"] = f"{path}.{SUFFIX_OF[representation.content_type]}"
@@ -140,12 +136,12 @@ def resources_router(site: Site) -> APIRouter:
             else:
                 page = await run(request, lambda store: resource_page(store, site, iri))
             if page is None:
-                return not_found(site, request, iri, html=True)
+                return not_found(site, request, iri)
             body = site.render(page["template"], page=page, title=page["label"], path=path, iri=iri)
             return Response(body, media_type=HTML.content_type, headers=headers)
         triples = await run(request, lambda store: describe(store, iri, ontology_graph))
         if not triples:
-            return not_found(site, request, iri, html=False)
+            return not_found(site, request, iri)
         return Response(render_rdf(triples, representation, site), media_type=representation.content_type,
                         headers=headers)
 

@@ -106,7 +106,7 @@ def shapes_router(site: Site) -> APIRouter:
         path, representation, negotiated = negotiate(request, request.url.path)
         page = shapes_page(site)
         if page is None:
-            return not_found(site, request, SHAPES_IRI, html=representation is HTML)
+            return not_found(site, request, SHAPES_IRI)
         headers = {"Vary": "Accept", "Link": alternates(path)}
         if negotiated:
             headers["Content-Location"] = f"{path}.{SUFFIX_OF[representation.content_type]}"

@@ -25,6 +25,14 @@ ONTOLOGY_IRI = PREFIXES["dipl"].rstrip("#")
 SHAPES_IRI = SHAPES_PREFIXES["dshapes"].rstrip("#")
 SD_NAME = SD + "name"
 CAMEO_NS = PREFIXES["cameo"]
+# The one template environment of the server: release pages, named-query pages, error pages.
+TEMPLATES = Environment(loader=PackageLoader("kg", "templates"), autoescape=select_autoescape(["html"]),
+                        trim_blocks=True, lstrip_blocks=True)
+
+
+def render(template: str, site: Site | None = None, **context) -> str:
+    """A page of kg/templates; `site` is the release being served (None with `kg serve --data`)."""
+    return TEMPLATES.get_template(template).render(site=site, **context)
 
 
 @dataclass(frozen=True)
@@ -82,15 +90,8 @@ class Site:
         return {fields[SD_NAME]: (part, int(fields[VOID + "triples"])) for part, fields in sorted(partitions.items())
                 if SD_NAME in fields and VOID + "triples" in fields}
 
-    @cached_property
-    def templates(self) -> Environment:
-        env = Environment(loader=PackageLoader("kg", "templates"), autoescape=select_autoescape(["html"]),
-                          trim_blocks=True, lstrip_blocks=True)
-        env.globals["site"] = self
-        return env
-
     def render(self, template: str, **context) -> str:
-        return self.templates.get_template(template).render(**context)
+        return render(template, site=self, **context)
 
     def iri_for_path(self, path: str) -> str:
         """The IRI a request path (without format suffix) names."""
