@@ -1,0 +1,182 @@
+"""The item sections of a mapping file (events, claims, statements, proposals, positions): one
+reader per section, all driven by one loop (`read_section`) over the table `SECTIONS`."""
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from kg.seeds.context import ArticleReader
+from kg.seeds.fields import Fields
+from kg.seeds.records import (
+    EVENT_TYPES,
+    OUTCOME_TYPES,
+    ROLES,
+    STANCES,
+    Claim,
+    Event,
+    Outcome,
+    Participation,
+    Position,
+    Proposal,
+    Statement,
+)
+
+QUOTE_KEYS = frozenset({"quote", "occurrence", "also"})  # an item's own span and its extra mentions
+
+
+def read_event(reader: ArticleReader, fields: Fields, earlier: list[Event]) -> Event | None:
+    """An event: defined here, or typed in the registry (then only its article-side facts are here)."""
+    registry, problems = reader.registry, reader.problems
+    event_id = reader.define(fields, "events", registry_ok=True)
+    in_registry = event_id in registry.entities
+    event_type = fields.text("type")
+    if event_type and event_type not in EVENT_TYPES:
+        problems.append(fields.get("type").problem(
+            f"unknown event type {event_type!r} (known: {', '.join(sorted(EVENT_TYPES))})"))
+    if in_registry and registry.entities[event_id].type not in EVENT_TYPES:
+        problems.append(fields.get("id").problem(f"{event_id!r} is a {registry.entities[event_id].type} "
+                                                 "in the registry, not an event"))
+    if in_registry and event_type:
+        problems.append(fields.get("type").problem(
+            f"{event_id!r} is typed in the registry; remove 'type' here"))
+    if not in_registry and not event_type:
+        fields.problem(f"event {event_id!r} is missing 'type'")
+    label = fields.text("label", required=not in_registry)
+    spans = reader.anchors(fields)
+    own = spans[0] if spans else None
+    event = Event(event_id or "", None if in_registry else event_type, label, spans, fields.line,
+                  cameo=reader.cameo(fields),
+                  place=reader.refer(fields.get("place"), "a place", reader.places),
+                  date=reader.time_expression(fields.get("date"), own),
+                  start=reader.time_expression(fields.get("start"), own),
+                  end=reader.time_expression(fields.get("end"), own))
+    for participant in fields.items("participants"):
+        part = Fields(participant, "a participant", problems, {"actor", "role"})
+        actor = reader.refer_required(part, "actor", "a participant", reader.actors)
+        role = reader.choice(part, "role", ROLES, "role")
+        if actor and role:
+            event.participants.append(Participation(actor, role))
+    event.follows = reader.refer_all(fields.items("follows"), "an event it follows", "events")
+    event.part_of = fields.get("part_of") and reader.refer(fields.get("part_of"), "an event", "events")
+    event.commemorates = fields.get("commemorates") and reader.refer(fields.get("commemorates"), "an event", "events")
+    event.topics = reader.refer_all(fields.items("topics"), "a topic", reader.topics)
+    for outcome in fields.items("outcomes"):
+        outcome_fields = Fields(outcome, "an outcome", problems, {"type", "label"} | QUOTE_KEYS)
+        outcome_type = reader.choice(outcome_fields, "type", OUTCOME_TYPES, "outcome type")
+        outcome_label = outcome_fields.text("label", required=True)
+        outcome_spans = reader.anchors(outcome_fields)
+        if outcome_type and outcome_label and outcome_spans:
+            event.outcomes.append(Outcome(outcome_type, outcome_label, tuple(outcome_spans)))
+    if event.date and (event.start or event.end):
+        fields.problem("give either 'date' or 'start'/'end', not both")
+    return event if event_id else None
+
+
+def read_claim(reader: ArticleReader, fields: Fields, earlier: list[Claim]) -> Claim | None:
+    """A claim that statements assert or deny."""
+    claim = Claim(reader.define(fields, "claims") or "", fields.text("label", required=True) or "",
+                  reader.anchors(fields), fields.line)
+    claim.about = reader.refer_all(fields.items("about"), "what a claim is about", "about")
+    claim.topics = reader.refer_all(fields.items("topics"), "a topic", reader.topics)
+    claim.contradicts = reader.refer_all(fields.items("contradicts"), "a contradicted claim", "claims")
+    return claim if claim.id else None
+
+
+def read_statement(reader: ArticleReader, fields: Fields, earlier: list[Statement]) -> Statement | None:
+    """A statement: who said it, the words quoted or paraphrased, the claims it takes a stance on."""
+    statement_id = reader.define(fields, "statements")
+    spans = reader.anchors(fields)
+    own = spans[0] if spans else None
+    speaker = reader.refer_required(fields, "speaker", "a speaker", reader.actors)
+    statement = Statement(statement_id or "", speaker or "", spans, fields.line,
+                          on_behalf_of=reader.refer(fields.get("on_behalf_of"), "on whose behalf", reader.actors),
+                          made_at=fields.get("at") and reader.refer(fields.get("at"), "an occasion", "events"),
+                          audience=fields.text("audience"),
+                          date=reader.time_expression(fields.get("when"), own),
+                          cameo=reader.cameo(fields))
+    statement.quotations = [s for s in (reader.sub_span(v, own) for v in fields.items("verbatim")) if s]
+    statement.paraphrases = [s for s in (reader.sub_span(v, own) for v in fields.items("paraphrase")) if s]
+    if not fields.items("verbatim") and not fields.items("paraphrase"):
+        fields.problem("a statement needs 'verbatim' and/or 'paraphrase' (what was said)")
+    for stance_node in fields.items("claims"):
+        stance_fields = Fields(stance_node, "a claim stance", reader.problems, {"claim", "stance"})
+        claim_ref = reader.refer_required(stance_fields, "claim", "a claim", "claims")
+        stance = reader.choice(stance_fields, "stance", STANCES, "stance")
+        if claim_ref and stance:
+            statement.stances.append((claim_ref, stance))
+    statement.topics = reader.refer_all(fields.items("topics"), "a topic", reader.topics)
+    return statement if statement_id and speaker else None
+
+
+def read_proposal(reader: ArticleReader, fields: Fields, earlier: list[Proposal]) -> Proposal | None:
+    """A proposal: who offers what to whom, possibly in exchange for something."""
+    proposal_id = reader.define(fields, "proposals")
+    spans = reader.anchors(fields)
+    own = spans[0] if spans else None
+    proposer = reader.refer_required(fields, "proposer", "a proposer", reader.actors)
+    offer = fields.get("offer")
+    exchange = fields.get("in_exchange_for")
+    proposal = Proposal(proposal_id or "", fields.text("label", required=True) or "", proposer or "", spans,
+                        fields.line,
+                        offer=reader.sub_span(offer, own) if offer else fields.problem("a proposal needs 'offer'"),
+                        in_exchange_for=reader.sub_span(exchange, own) if exchange else None,
+                        proposed_to=reader.refer(fields.get("to"), "who a proposal is made to", reader.actors),
+                        proposed_at=fields.get("at") and reader.refer(fields.get("at"), "an event", "events"),
+                        concerns=reader.refer_all(fields.items("concerns"), "what a proposal concerns",
+                                                  set(reader.registry.entities)),
+                        topics=reader.refer_all(fields.items("topics"), "a topic", reader.topics))
+    return proposal if proposal_id and proposer else None
+
+
+def read_position(reader: ArticleReader, fields: Fields, earlier: list[Position]) -> Position | None:
+    """A position a person holds (a title, of a state or organization); its id derives from both."""
+    holder = reader.refer_required(fields, "holder", "a position holder",
+                                   reader.registry.of_types(frozenset({"Person"})))
+    title = fields.text("title", required=True)
+    of = reader.refer(fields.get("of"), "the state or organization of a position", reader.actors)
+    spans = reader.anchors(fields)
+    if not (holder and title):
+        return None
+    position_id = f"{holder}--{re.sub(r'[^a-z0-9]+', '-', title.lower()).strip('-')}"
+    if position_id in {p.id for p in earlier}:
+        fields.problem(f"duplicate position: {holder!r} as {title!r} is already mapped")
+        return None
+    return Position(position_id, holder, title, of, spans, fields.line)
+
+
+@dataclass(frozen=True)
+class Section:
+    """One list of items in a mapping file: its key, what an item is called in messages, the keys an
+    item may have, and the reader that turns an item into a record (None: left out, problems said)."""
+
+    name: str
+    what: str
+    keys: frozenset[str]
+    read: Callable[[ArticleReader, Fields, list[Any]], Any | None]
+
+
+# In this order: a duplicate id is reported against its first definition in this order.
+SECTIONS = (
+    Section("events", "an event", QUOTE_KEYS | {"id", "type", "label", "cameo", "place", "date", "start", "end",
+                                               "participants", "follows", "part_of", "commemorates", "topics",
+                                               "outcomes"}, read_event),
+    Section("claims", "a claim", QUOTE_KEYS | {"id", "label", "about", "topics", "contradicts"}, read_claim),
+    Section("statements", "a statement", QUOTE_KEYS | {"id", "speaker", "on_behalf_of", "at", "audience", "when",
+                                                       "verbatim", "paraphrase", "claims", "topics", "cameo"},
+            read_statement),
+    Section("proposals", "a proposal", QUOTE_KEYS | {"id", "label", "proposer", "to", "at", "offer",
+                                                     "in_exchange_for", "concerns", "topics"}, read_proposal),
+    Section("positions", "a position", QUOTE_KEYS | {"holder", "title", "of"}, read_position),
+)
+
+
+def read_section(reader: ArticleReader, top: Fields, section: Section) -> list[Any]:
+    """Every item of `section` read into a record, in file order; items with problems are left out."""
+    records: list[Any] = []
+    for node in top.items(section.name):
+        record = section.read(reader, Fields(node, section.what, reader.problems, section.keys), records)
+        if record is not None:
+            records.append(record)
+    return records
