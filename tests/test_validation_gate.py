@@ -10,9 +10,9 @@ from pyshacl import validate as pyshacl_validate
 from rdflib.namespace import DCTERMS, RDF, SH
 
 from conftest import REPO, break_and_build, run_kg
-from test_shapes import A, BREAKS, SPARQL_PREFIXES, shape_iri, shapes_for
 from kg.validate.sparql_constraints import split_sparql_constraints
 from kg.validate.shacl import Gate, Shapes, load_shapes, to_rdflib, validate_triples
+from shape_breaks import A, BREAKS, SPARQL_PREFIXES, shape_iri, shapes_for
 
 MAPPING = "seeds/articles/cgtn-2019-03-01-hanoi-summit/mapping.yaml"
 STATEMENT = f"{A}/statement/"

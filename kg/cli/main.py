@@ -54,8 +54,9 @@ def run_build(args: argparse.Namespace) -> int:
 
 def run_validate(args: argparse.Namespace) -> int:
     from kg.pipeline.build import default_project
-    from kg.validate.shacl import (ShapesError, UnreadableGraph, load_shapes, read_graph_files, validate_dataset,
-                             write_report_turtle)
+    from kg.validate.engines import ENGINES
+    from kg.validate.shacl import (ShapesError, UnreadableGraph, UnsupportedShapes, read_graph_files,
+                                   validate_dataset, write_report_turtle)
 
     shapes_dir = args.shapes or default_project().shapes
     if not any(shapes_dir.glob("*.ttl")):
@@ -67,12 +68,17 @@ def run_validate(args: argparse.Namespace) -> int:
     except UnreadableGraph as error:
         print(f"kg validate: {error}", file=sys.stderr)
         return EXIT_UNREADABLE
+    engine = ENGINES[args.engine]
     try:
-        shapes = load_shapes(shapes_dir)
+        shapes = engine.load(shapes_dir)
+    except UnsupportedShapes as error:
+        print(f"kg validate: the {engine.name} engine cannot evaluate these shapes exactly: {error}\n"
+              "Use --engine pyshacl, which evaluates all of SHACL.", file=sys.stderr)
+        return EXIT_UNREADABLE
     except ShapesError as error:
         print(f"kg validate: the shapes cannot be used: {error}", file=sys.stderr)
         return EXIT_UNREADABLE
-    validations = validate_dataset(quads, shapes)
+    validations = validate_dataset(quads, shapes, engine)
     if args.report:
         try:
             write_report_turtle(validations, args.report)
@@ -147,6 +153,9 @@ def main(argv: list[str] | None = None) -> int:
                                  help="Turtle, N-Triples, N-Quads, TriG, JSON-LD or RDF/XML files (.gz allowed)")
     validate_parser.add_argument("--shapes", type=Path, help="folder of SHACL shapes (default: the project's shapes/)")
     validate_parser.add_argument("--report", type=Path, help="also write the SHACL validation report (Turtle) here")
+    validate_parser.add_argument("--engine", choices=("compiled", "pyshacl"), default="compiled",
+                                 help="compiled: SHACL compiled to SPARQL, fast, refuses shapes it cannot evaluate "
+                                      "exactly; pyshacl: all of SHACL, slower (default: %(default)s)")
     validate_parser.set_defaults(run=run_validate)
 
     export_parser = commands.add_parser("export", help="export the published graph for other tools")

@@ -59,6 +59,20 @@ SUBCLASS_PATH = f"<{RDF.type}>/<{RDFS.subClassOf}>*"
 INSTANCE = re.compile(r"INSTANCE\((\?\w+) (<[^>]*>)\)")  # "INSTANCE(?x <C>)": ?x is an instance of C
 
 
+# Parameters of SHACL core components the compiler does not evaluate, and their component when its name
+# is not the parameter's (sh:ignoredProperties belongs to sh:ClosedConstraintComponent).
+UNSUPPORTED_COMPONENTS = {"closed": "Closed", "ignoredProperties": "Closed", "xone": "Xone",
+                          "minInclusive": "MinInclusive", "maxInclusive": "MaxInclusive",
+                          "minExclusive": "MinExclusive", "maxExclusive": "MaxExclusive"}
+
+
+def component_of(parameter: rdflib.URIRef) -> str:
+    """The parameter, with its constraint component when it has one: "sh:xone (sh:XoneConstraintComponent)"."""
+    name = str(parameter).removeprefix(str(SH))
+    component = UNSUPPORTED_COMPONENTS.get(name)
+    return f"sh:{name} (sh:{component}ConstraintComponent)" if component else f"sh:{name}"
+
+
 @dataclass(frozen=True)
 class Constraint:
     """One constraint component of one shape, as a report names it."""
@@ -170,14 +184,23 @@ class Compiler:
         unknown = {p for p in self.graph.predicates(shape, None) if str(p).startswith(str(SH))} \
             - TARGETS - DOCUMENTATION - STRUCTURE - COMPONENTS
         if unknown:
-            names = ", ".join(sorted(p.n3(self.graph.namespace_manager) for p in unknown))
-            raise UnsupportedShape(f"shape {shape.n3()} uses {names}, which kg.validate.compiled does not evaluate")
+            names = ", ".join(sorted(component_of(p) for p in unknown))
+            raise UnsupportedShape(f"{self.describe(shape)} uses {names}, which the compiled engine does not evaluate")
         if self.one(shape, SH.qualifiedValueShapesDisjoint) == rdflib.Literal(True):
             raise UnsupportedShape(f"shape {shape.n3()}: sh:qualifiedValueShapesDisjoint is not supported")
         if self.one(shape, SH.flags) is not None and self.one(shape, SH.pattern) is None:
             raise UnsupportedShape(f"shape {shape.n3()}: sh:flags without sh:pattern")
         if {RDFS.Class, rdflib.OWL.Class} & set(self.graph.objects(shape, RDF.type)):
             raise UnsupportedShape(f"shape {shape.n3()} is also a class: implicit class targets are not supported")
+
+    def describe(self, shape: rdflib.term.Node) -> str:
+        """The shape for a message: its IRI, or for a blank property shape its path and the shape holding it."""
+        if not isinstance(shape, rdflib.BNode):
+            return f"shape {shape.n3()}"
+        holders = sorted(self.graph.subjects(SH.property, shape))
+        path = self.graph.value(shape, SH.path)
+        where = f" with sh:path {path.n3()}" if isinstance(path, rdflib.URIRef) else ""
+        return f"the property shape{where} of {self.describe(holders[0])}" if holders else f"shape {shape.n3()}"
 
     def path(self, path: rdflib.term.Node) -> str:
         """A SHACL property path in SPARQL syntax."""

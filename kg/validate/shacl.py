@@ -4,9 +4,12 @@ Cost grows linearly with the corpus: each article's graph is validated as one un
 only the shared triples it needs (the entities and ontology terms it refers to, and the class
 hierarchy), never the whole union at once. The shared graphs are validated once on their own.
 
-The core constraints are compiled to SPARQL and run over batches of units in one pyoxigraph store
-(kg.validate.compiled, ~8x faster than pyshacl, which stays the oracle of the tests); the SPARQL-based ones
-run unit by unit on pyoxigraph (kg.validate.sparql_constraints). Each unit's report holds what pyshacl's would.
+Two engines run the same shapes behind one interface (ShaclEngine), with the same units, results and
+report. The compiled engine (the default, the build's) compiles the core constraints to SPARQL and runs
+them over batches of units in one pyoxigraph store (kg.validate.compiled); the SPARQL-based ones run unit
+by unit on pyoxigraph (kg.validate.sparql_constraints). It refuses, when the shapes are loaded, any shape
+it cannot evaluate exactly (UnsupportedShapes). pyshacl (kg.validate.reference) evaluates all of SHACL, slower:
+the reference, and the engine for shapes the compiled one refuses.
 """
 from __future__ import annotations
 
@@ -16,7 +19,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from itertools import islice
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import ClassVar, Iterable, Iterator
 
 import rdflib
 from pyoxigraph import BlankNode, DefaultGraph, NamedNode, Quad, RdfFormat, Store, Triple, parse, serialize
@@ -50,6 +53,9 @@ class Shapes:
     @cached_property
     def compiled(self) -> CoreValidator:
         """The core constraints compiled to SPARQL; raises UnsupportedShape for what cannot be compiled."""
+        if (None, SH.sparql, None) in self.core:  # the compiler takes sh:sparql for kg.validate.sparql_constraints'
+            raise UnsupportedShape("the core shapes still hold sh:sparql constraints: load the shapes with "
+                                   "the compiled engine (load_shapes), which splits them off")
         return CoreValidator(self.core)
 
     def name(self, shape: rdflib.term.Node) -> str:
@@ -64,8 +70,13 @@ class ShapesError(Exception):
     """A shapes file that does not parse, or a constraint the gate cannot evaluate; the message says where."""
 
 
-def load_shapes(shapes_dir: Path) -> Shapes:
-    """All shapes files (`*.ttl`) of the folder."""
+class UnsupportedShapes(ShapesError):
+    """Shapes the compiled engine cannot evaluate exactly (pyshacl can): the message names the shape and
+    the constraint component."""
+
+
+def read_shapes_graph(shapes_dir: Path) -> rdflib.Graph:
+    """All shapes files (`*.ttl`) of the folder, as one graph; ShapesError for a file that does not parse."""
     graph = rdflib.Graph()
     graph.bind("dshapes", SHAPES_NAMESPACE)
     for path in sorted(shapes_dir.glob("*.ttl")):
@@ -73,12 +84,19 @@ def load_shapes(shapes_dir: Path) -> Shapes:
             graph.parse(path, format="turtle")
         except Exception as error:  # rdflib's parsers raise many types; each means "not valid Turtle"
             raise ShapesError(f"{path}: not valid Turtle: {error}") from None
+    return graph
+
+
+def load_shapes(shapes_dir: Path) -> Shapes:
+    """The shapes of the folder, ready for the compiled engine: UnsupportedShapes if it cannot evaluate
+    one of them exactly (it is refused now, never skipped while validating)."""
+    graph = read_shapes_graph(shapes_dir)
     try:
         core, sparql = split_sparql_constraints(graph)
         shapes = Shapes(graph, core, tuple(sparql))
         shapes.compiled  # compiled now, so that unsupported shapes are refused when loaded
     except UnsupportedShape as error:
-        raise ShapesError(f"{shapes_dir}: {error}") from None
+        raise UnsupportedShapes(f"{shapes_dir}: {error}") from None
     return shapes
 
 
@@ -95,6 +113,9 @@ class Violation:
     severity: str
     source: str | None  # "file:line" of the seed that produced the node, when known
     focus: str
+    # The offending value (sh:value), when the result has one; kept out of equality, so that a shape broken
+    # by several values of one node reads as one violation.
+    value: str | None = field(default=None, compare=False)
 
     def __str__(self) -> str:
         where = f"{self.source}: " if self.source else ""
@@ -137,10 +158,47 @@ def to_rdflib(triples: Iterable[Triple]) -> rdflib.Graph:
     return graph
 
 
-def validate_triples(triples: Iterable[Triple], shapes: Shapes,
-                     sources: dict[str, str] | None = None) -> ValidationResult:
+class ShaclEngine:
+    """A SHACL engine: loads a folder of shapes and validates units (a graph and the seed lines behind its
+    IRIs) against them, giving the project's ValidationResult (Violations and a SHACL report)."""
+
+    name: ClassVar[str]
+
+    def load(self, shapes_dir: Path) -> Shapes:
+        """The folder's shapes, prepared for this engine; ShapesError when they cannot be used."""
+        raise NotImplementedError
+
+    def validate_batch(self, units: list[tuple[Iterable[Triple], dict[str, str]]],
+                       shapes: Shapes) -> list[ValidationResult]:
+        """Validate (triples, sources) units; results in the order of the units."""
+        raise NotImplementedError
+
+    def validate(self, triples: Iterable[Triple], shapes: Shapes,
+                 sources: dict[str, str] | None = None) -> ValidationResult:
+        """Validate one graph; `sources` maps IRIs to the seed `file:line` behind them, for the explanation."""
+        return self.validate_batch([(triples, sources or {})], shapes)[0]
+
+
+class CompiledEngine(ShaclEngine):
+    """The compiled SPARQL engine on pyoxigraph: fast, and refuses what it cannot evaluate exactly."""
+
+    name = "compiled"
+
+    def load(self, shapes_dir: Path) -> Shapes:
+        return load_shapes(shapes_dir)
+
+    def validate_batch(self, units: list[tuple[Iterable[Triple], dict[str, str]]],
+                       shapes: Shapes) -> list[ValidationResult]:
+        return validate_batch(units, shapes)
+
+
+COMPILED = CompiledEngine()
+
+
+def validate_triples(triples: Iterable[Triple], shapes: Shapes, sources: dict[str, str] | None = None,
+                     engine: ShaclEngine = COMPILED) -> ValidationResult:
     """Validate one graph; `sources` maps IRIs to the seed `file:line` behind them, for the explanation."""
-    return validate_batch([(triples, sources or {})], shapes)[0]
+    return engine.validate(triples, shapes, sources)
 
 
 def validate_batch(units: list[tuple[Iterable[Triple], dict[str, str]]], shapes: Shapes) -> list[ValidationResult]:
@@ -233,7 +291,7 @@ def explain(report: rdflib.Graph, result: rdflib.term.Node, data: rdflib.Graph, 
         shape=shapes.name(report.value(result, SH.sourceShape)),
         constraint=constraint_name(report, result, shapes),
         severity=str(report.value(result, SH.resultSeverity)).rsplit("#", 1)[-1],
-        source=source_of(data, node, sources), focus=str(focus))
+        source=source_of(data, node, sources), focus=str(focus), value=str(value) if value is not None else None)
 
 
 def constraint_name(report: rdflib.Graph, result: rdflib.term.Node, shapes: Shapes) -> str:
@@ -320,31 +378,33 @@ class Context:
 class Gate:
     """Validates the shared graphs once and each unit with the shared triples it needs."""
 
-    def __init__(self, shapes: Shapes, shared: Iterable[Triple]):
+    def __init__(self, shapes: Shapes, shared: Iterable[Triple], engine: ShaclEngine = COMPILED):
         self.shapes = shapes
         self.context = Context(shared)
+        self.engine = engine
 
     def validate_shared(self, sources: dict[str, str] | None = None) -> ValidationResult:
-        return validate_triples(self.context.triples, self.shapes, sources)
+        return self.engine.validate(self.context.triples, self.shapes, sources)
 
     def validate_unit(self, unit: list[Triple], sources: dict[str, str] | None = None) -> ValidationResult:
-        return validate_triples(unit + self.context.needed_by(unit), self.shapes, sources)
+        return self.engine.validate(unit + self.context.needed_by(unit), self.shapes, sources)
 
     def validate_units(self, jobs: Iterable[tuple[str, list[Triple], dict[str, str]]]
                        ) -> Iterator[tuple[str, ValidationResult]]:
         """Validate (name, unit, sources) jobs, BATCH units at a time; results come in the order of the jobs."""
         jobs = iter(jobs)
         while batch := list(islice(jobs, BATCH)):
-            results = validate_batch([(unit + self.context.needed_by(unit), sources) for _, unit, sources in batch],
-                                     self.shapes)
+            results = self.engine.validate_batch(
+                [(unit + self.context.needed_by(unit), sources) for _, unit, sources in batch], self.shapes)
             yield from zip((name for name, _, _ in batch), results)
 
 
-def validate_dataset(quads: Iterable[Quad], shapes: Shapes) -> list[tuple[list[str], ValidationResult]]:
+def validate_dataset(quads: Iterable[Quad], shapes: Shapes,
+                     engine: ShaclEngine = COMPILED) -> list[tuple[list[str], ValidationResult]]:
     """Validate any dataset the way `kg build` does: every named graph that holds an article is a unit,
     all other graphs (default graph included) are the shared context, validated once. Without such
     graphs (a Turtle file, say) the whole dataset is one unit. Returns, for each validation, the names
-    of the graphs it covered ("" for the default graph) and its result."""
+    of the graphs it covered ("" for the default graph) and its result. `shapes` come from `engine.load`."""
     graphs: dict = defaultdict(list)
     for quad in quads:
         graphs[quad.graph_name].append(quad.triple)
@@ -353,8 +413,8 @@ def validate_dataset(quads: Iterable[Quad], shapes: Shapes) -> list[tuple[list[s
                                                            for t in triples)}
     shared = [name for name in graphs if name not in units]
     if not units:
-        return [([graph_name(n) for n in shared], validate_triples((t for ts in graphs.values() for t in ts), shapes))]
-    gate = Gate(shapes, (t for name in shared for t in graphs[name]))
+        return [([graph_name(n) for n in shared], engine.validate((t for ts in graphs.values() for t in ts), shapes))]
+    gate = Gate(shapes, (t for name in shared for t in graphs[name]), engine)
     results = [([graph_name(n) for n in shared], gate.validate_shared())] if shared else []
     results.extend(([graph_name(name)], result) for name, result in
                    gate.validate_units((name, triples, {}) for name, triples in units.items()))
