@@ -10,8 +10,10 @@ from __future__ import annotations
 import html
 import json
 from collections.abc import Iterable
+from importlib.resources import files
 
 from fastapi import FastAPI
+from fastapi.responses import Response
 from starlette.staticfiles import StaticFiles
 
 from kg.rdf.vocabulary import PREFIXES
@@ -20,9 +22,17 @@ from kg.server.views.named_queries import NamedQuery, page
 DEFAULT_PREFIXES = ("dipl", "rdfs", "schema", "prov", "nif")
 
 
+STYLESHEET = files("kg").joinpath("templates", "site.css").read_bytes()
+
+
 def mount_static(app: FastAPI) -> None:
-    """Serve kg/static/ at /static (editor script, styles, CodeMirror)."""
+    """Serve kg/static/ at /static (editor script, styles, CodeMirror), and the site's stylesheet at
+    /site.css, which every page links, with a release or without (`--data`, `--store`)."""
     app.mount("/static", StaticFiles(packages=[("kg", "static")]), name="static")
+
+    @app.get("/site.css", include_in_schema=False)
+    async def stylesheet() -> Response:
+        return Response(STYLESHEET, media_type="text/css", headers={"Cache-Control": "public, max-age=3600"})
 
 
 def editor_page(queries: Iterable[NamedQuery]) -> bytes:

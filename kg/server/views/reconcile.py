@@ -89,12 +89,12 @@ class Property:
     id: str
     name: str
     description: str
-    values: Callable[[Entity, EntityIndex], list[dict]]
+    values: Callable[[IndexedEntity, EntityIndex], list[dict]]
     for_types: tuple[str, ...] = ()  # empty: every type
     value_type: str | None = None  # the type of entity-valued properties
 
 
-def _dates(prop: str) -> Callable[[Entity, EntityIndex], list[dict]]:
+def _dates(prop: str) -> Callable[[IndexedEntity, EntityIndex], list[dict]]:
     def values(entity: IndexedEntity, index: EntityIndex) -> list[dict]:
         # xsd:date is a day: OpenRefine's date cell; a bare year (xsd:gYear) stays text, not 1 January.
         return [{"date": f"{value}T00:00:00Z"} if len(value) == 10 else {"str": value}

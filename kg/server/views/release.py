@@ -1,20 +1,15 @@
 """Everything the server publishes besides `/sparql`: dumps, dataset description, resource pages."""
 from __future__ import annotations
 
-from importlib.resources import files
 from pathlib import Path
 
 from fastapi import APIRouter
-from fastapi.responses import Response
 
 from kg.server.views.dumps import dumps_router
 from kg.server.views.graphs import graphs_router
 from kg.server.views.resources import resources_router
 from kg.server.views.shapes import shapes_router
 from kg.server.views.site import Site
-
-STYLESHEET = files("kg").joinpath("templates", "site.css").read_bytes()
-
 
 def release_router(release: Path) -> APIRouter:
     """The routes over one release folder (its store is the executor's; its files are read here)."""
@@ -24,9 +19,5 @@ def release_router(release: Path) -> APIRouter:
     router.include_router(resources_router(site))
     router.include_router(shapes_router(site))
     router.include_router(graphs_router(site))
-
-    @router.get("/site.css", include_in_schema=False)
-    async def stylesheet() -> Response:
-        return Response(STYLESHEET, media_type="text/css", headers={"Cache-Control": "public, max-age=3600"})
 
     return router
