@@ -8,10 +8,8 @@ light queries keep being answered, and the server keeps its workers without a re
 from __future__ import annotations
 
 import asyncio
-import importlib.util
 import os
 import socket
-import sys
 import time
 from collections import Counter
 from pathlib import Path
@@ -19,10 +17,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-REPO = Path(__file__).resolve().parents[1]
-_spec = importlib.util.spec_from_file_location("load_benchmark", REPO / "benchmarks" / "load" / "run.py")
-load_benchmark = sys.modules["load_benchmark"] = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(load_benchmark)
+from conftest import load_benchmark_module
+
+load_benchmark = load_benchmark_module("load/run.py")
 SLOW = {name: query for name, query in load_benchmark.STORM.items() if "capped" not in name}
 
 
