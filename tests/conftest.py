@@ -2,7 +2,8 @@
 port reached over real HTTP (`kg_serve`), built releases, and the conformance material of ../shared.
 
 Markers (pyproject.toml): `browser` (headless chromium), `conformance` (needs ../shared; added here to
-every test that uses its material), `slow` (real servers and builds taking seconds).
+every test that uses its material), `slow` (real servers, added here to every test using `kg_serve`,
+and real builds taking seconds).
 """
 from __future__ import annotations
 
@@ -42,15 +43,23 @@ def running_under_ci() -> bool:
     return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
 
 
+def pytest_itemcollected(item: pytest.Item) -> None:
+    """Mark every test needing ../shared as `conformance` and every real-server test as `slow`, as collected
+    (so that `-m` selects by these marks too)."""
+    fixtures = set(getattr(item, "fixturenames", ()))  # with the fixtures its fixtures use
+    if SHARED_FIXTURES & fixtures:
+        item.add_marker(pytest.mark.conformance)
+    if "kg_serve" in fixtures:  # a real server: seconds to start, and its tests are about real processes
+        item.add_marker(pytest.mark.slow)
+
+
+@pytest.hookimpl(trylast=True)  # after `-m` and `-k` have deselected what the run does not want
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Mark every test needing ../shared as `conformance`; without ../shared, deselect them (or stop under CI).
+    """Without ../shared, deselect the conformance tests, or stop the run under CI.
 
     On a plain clone the material is absent, so those tests cannot run: they are left out with one
     message (see pytest_terminal_summary) rather than failing one by one. Under CI they are required.
     """
-    for item in items:
-        if SHARED_FIXTURES & set(getattr(item, "fixturenames", ())):
-            item.add_marker(pytest.mark.conformance)
     needing = [item for item in items if item.get_closest_marker("conformance")]
     if not needing or all(path.is_file() for path in SHARED_MATERIAL):
         return
@@ -265,6 +274,7 @@ class InProcessClient:
         from kg.server.app import create_app, front_door
         from kg.server.settings import ServerSettings
 
+        self.store_path = store_path
         self.settings = ServerSettings(public_url=IN_PROCESS_URL, queries=str(REPO / "queries"), workers=1, **settings)
         self.app = front_door(create_app(store_path, self.settings))
         self.base_url = IN_PROCESS_URL
@@ -300,6 +310,16 @@ def release_app(built_release) -> Iterator[InProcessClient]:
     Session-scoped: the app starts a pool of query threads once.
     """
     client = InProcessClient(built_release.store_path, release=str(built_release.path))
+    yield client
+    client.close()
+
+
+@pytest.fixture(scope="session")
+def protocol_app(protocol_dataset: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[InProcessClient]:
+    """protocol-dataset.nq served in process (as `kg serve --data` with default settings, as protocol_server)."""
+    from kg.sparql.stores import load_data_store
+
+    client = InProcessClient(load_data_store([protocol_dataset], tmp_path_factory.mktemp("protocol-store")))
     yield client
     client.close()
 
@@ -377,3 +397,21 @@ def article_unit(seed_quads, shapes) -> list:
     shared = [q.triple for q in seed_quads if q.graph_name.value != graph]
     unit = article + Gate(shapes, shared).context.needed_by(article)
     return [Quad(t.subject, t.predicate, t.object, DefaultGraph()) for t in dict.fromkeys(unit)]
+
+
+@pytest.fixture(scope="session")
+def break_result(shapes, article_unit) -> Callable:
+    """`break_result(broken, engine)`: the ValidationResult of the engine ("compiled" or "pyshacl") on the
+    seed article's unit broken by `broken` (tests/shape_breaks.py), against the shapes the break is about.
+    Memoized for the session, so that the tests of both engines over the breaks compute each once."""
+    from kg.validate.engines import ENGINES
+    from shape_breaks import broken_triples, shape_iri, shapes_for
+
+    results: dict = {}
+
+    def result(broken, engine: str):
+        if (broken, engine) not in results:
+            results[broken, engine] = ENGINES[engine].validate(broken_triples(article_unit, broken),
+                                                               shapes_for(shapes, shape_iri(broken.shape)))
+        return results[broken, engine]
+    return result

@@ -11,28 +11,28 @@ JSON = "application/sparql-results+json"
 TRUMP = "<https://w3id.org/diplomacy-kg/entity/donald-trump>"
 
 
-def test_a_repeated_get_is_answered_from_the_cache_with_the_same_bytes(protocol_server) -> None:
+def test_a_repeated_get_is_answered_from_the_cache_with_the_same_bytes(protocol_app) -> None:
     query = "SELECT ?s ?p ?o WHERE { ?s ?p ?o } ORDER BY ?s ?p ?o # test_result_cache"
-    with httpx.Client(base_url=protocol_server.base_url) as client:  # one connection: one worker
-        first, second, as_xml = (client.get("/sparql", params={"query": query}, headers={"accept": accept})
-                                 for accept in (JSON, JSON, "application/sparql-results+xml"))
+    client = protocol_app  # one app: one result cache
+    first, second, as_xml = (client.get("/sparql", params={"query": query}, headers={"accept": accept})
+                             for accept in (JSON, JSON, "application/sparql-results+xml"))
     assert [r.status_code for r in (first, second, as_xml)] == [200, 200, 200]
     assert "x-cache" not in first.headers and second.headers["x-cache"] == "hit"
     assert second.content == first.content and second.headers["content-type"] == first.headers["content-type"]
     assert "x-cache" not in as_xml.headers  # another representation is another answer
 
 
-def test_fresh_values_and_posts_are_never_answered_from_the_cache(protocol_server) -> None:
-    with httpx.Client(base_url=protocol_server.base_url) as client:
-        for query in ("SELECT (NOW() AS ?t) WHERE {}", "SELECT (RAND() AS ?r) WHERE {}",
-                      "SELECT (STRUUID() AS ?u) WHERE {}", "CONSTRUCT { ?s <http://e/p> ?b } WHERE { ?s ?p ?o BIND(BNODE() AS ?b) }"):
-            answers = [client.get("/sparql", params={"query": query}) for _ in range(3)]
-            assert [a.status_code for a in answers] == [200] * 3, answers[-1].text
-            assert not any("x-cache" in a.headers for a in answers), query
-        posts = [client.post("/sparql", content="ASK { ?s ?p ?o }", headers={"content-type": "application/sparql-query"})
-                 for _ in range(3)]
-        assert [p.status_code for p in posts] == [200] * 3
-        assert not any("x-cache" in p.headers for p in posts)
+def test_fresh_values_and_posts_are_never_answered_from_the_cache(protocol_app) -> None:
+    client = protocol_app
+    for query in ("SELECT (NOW() AS ?t) WHERE {}", "SELECT (RAND() AS ?r) WHERE {}",
+                  "SELECT (STRUUID() AS ?u) WHERE {}", "CONSTRUCT { ?s <http://e/p> ?b } WHERE { ?s ?p ?o BIND(BNODE() AS ?b) }"):
+        answers = [client.get("/sparql", params={"query": query}) for _ in range(3)]
+        assert [a.status_code for a in answers] == [200] * 3, answers[-1].text
+        assert not any("x-cache" in a.headers for a in answers), query
+    posts = [client.post("/sparql", content="ASK { ?s ?p ?o }", headers={"content-type": "application/sparql-query"})
+             for _ in range(3)]
+    assert [p.status_code for p in posts] == [200] * 3
+    assert not any("x-cache" in p.headers for p in posts)
 
 
 def ask_in_process(endpoint, queries: list[str]) -> list[httpx.Response]:

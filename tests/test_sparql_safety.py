@@ -65,11 +65,11 @@ def ask(server, query: str, **params) -> httpx.Response:
     {"method": "POST", "data": {"query": "DELETE WHERE { ?s ?p ?o }"}},
     {"method": "GET", "params": {"query": "PREFIX ex: <urn:x:> LOAD <http://127.0.0.1:9/x.ttl>"}},
 ])
-def test_sparql_update_is_refused_with_403(protocol_server, request_args) -> None:
-    response = httpx.request(url=protocol_server.sparql, **request_args)
+def test_sparql_update_is_refused_with_403(protocol_app, request_args) -> None:
+    response = protocol_app.request(url="/sparql", **request_args)
     assert response.status_code == 403
     assert "read-only" in response.json()["message"]
-    assert ask(protocol_server, "ASK { ?s ?p ?o }").json()["boolean"] is True
+    assert protocol_app.get("/sparql", params={"query": "ASK { ?s ?p ?o }"}).json()["boolean"] is True
 
 
 def test_no_request_reaches_a_listening_canary(protocol_server, canary: Canary) -> None:
@@ -153,10 +153,10 @@ def worker_pids(supervisor_pid: int) -> set[int]:
     return {int(pid) for pid in children}
 
 
-def test_cors_is_open_for_reads_and_never_with_credentials(protocol_server) -> None:
+def test_cors_is_open_for_reads_and_never_with_credentials(protocol_app) -> None:
     origin = {"origin": "https://notebook.example"}
-    simple = httpx.get(protocol_server.sparql, params={"query": "ASK {}"}, headers=origin)
-    preflight = httpx.options(protocol_server.sparql, headers={
+    simple = protocol_app.get("/sparql", params={"query": "ASK {}"}, headers=origin)
+    preflight = protocol_app.options("/sparql", headers={
         **origin, "access-control-request-method": "POST", "access-control-request-headers": "content-type"})
     assert simple.headers["access-control-allow-origin"] == "*"
     assert preflight.status_code == 200 and preflight.headers["access-control-allow-origin"] == "*"
