@@ -196,8 +196,11 @@ def test_every_supported_component_fails_in_some_case_of_this_module(shapes, art
     engine: no supported component goes untested. (That the engines agree on them is tested above.)"""
     supported = {component_of(str(p).removeprefix(str(SH))) for p in COMPONENTS} | \
         {SH.QualifiedMinCountConstraintComponent, SH.QualifiedMaxCountConstraintComponent}
-    cases = {broken.id + str(i): broken_triples(article_unit, broken)
-             for i, broken in enumerate(BREAKS) if not broken.constraint.startswith("dshapes:")}
+    first_of_each = {}  # one break per constraint it makes fail: enough to show each component fails
+    for broken in BREAKS:
+        if not broken.constraint.startswith("dshapes:"):
+            first_of_each.setdefault(broken.constraint, broken)
+    cases = {broken.id + broken.constraint: broken_triples(article_unit, broken) for broken in first_of_each.values()}
     failed = {r.constraint.component for results in CoreValidator(shapes.core).validate(cases).values()
               for r in results}
     extra = rdflib.Graph().parse(data=EXTRA_SHAPES, format="turtle")
