@@ -55,22 +55,14 @@ class Reader:
     labels: dict[str, str] = field(default_factory=dict)
 
     def objects(self, subject, predicate: NamedNode | None = None) -> list:
-        seen, out = set(), []
-        for quad in self.store.quads_for_pattern(subject, predicate, None, None):
-            key = (quad.predicate, quad.object) if predicate is None else quad.object
-            if key not in seen:
-                seen.add(key)
-                out.append(key)
-        return out
+        """The distinct objects of `subject` (with their predicates when `predicate` is None), in store order."""
+        quads = self.store.quads_for_pattern(subject, predicate, None, None)
+        return list(dict.fromkeys((q.predicate, q.object) if predicate is None else q.object for q in quads))
 
     def subjects(self, predicate: NamedNode | None, obj) -> list:
-        seen, out = set(), []
-        for quad in self.store.quads_for_pattern(None, predicate, obj, None):
-            key = (quad.subject, quad.predicate) if predicate is None else quad.subject
-            if key not in seen:
-                seen.add(key)
-                out.append(key)
-        return out
+        """The distinct subjects pointing at `obj` (with their predicates when `predicate` is None), in store order."""
+        quads = self.store.quads_for_pattern(None, predicate, obj, None)
+        return list(dict.fromkeys((q.subject, q.predicate) if predicate is None else q.subject for q in quads))
 
     def first(self, subject, predicate: NamedNode):
         return next(iter(self.objects(subject, predicate)), None)
