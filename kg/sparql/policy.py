@@ -247,18 +247,19 @@ def _lex_tokens(text: str, nesting_limit: int, chain_limit: int) -> _Lexed:
                 break
             start, end = match.span(kind)
             value = text[start:end]
+            if operand and (kind == "iri" or kind == "open") and value[0] == "<" and frames[-1] == "expr":
+                # After an operand in an expression `<` is less-than, not an IRI or a triple term: lex on after it.
+                append(new(Token, ("punct", "<", start, start + 1, depth)))
+                elements[-1] += 1
+                cost += 1
+                chain = max(chain, cost)
+                operand, previous_word = False, ""
+                position = start + 1
+                if chain > chain_limit:
+                    kind = "end"
+                break
             if kind in _OPERANDS:
                 frame = frames[-1]
-                if frame == "expr" and kind == "iri" and operand:  # less-than, not an IRI
-                    append(new(Token, ("punct", "<", start, start + 1, depth)))
-                    elements[-1] += 1
-                    cost += 1
-                    chain = max(chain, cost)
-                    operand, previous_word = False, ""
-                    position = start + 1
-                    if chain > chain_limit:
-                        kind = "end"
-                    break
                 if (kind == "string" or kind == "iri") and bad_escape is None and "\\" in value \
                         and not _escapes_are_characters(value):
                     bad_escape = new(Token, (kind, value, start, end, depth))
@@ -295,16 +296,6 @@ def _lex_tokens(text: str, nesting_limit: int, chain_limit: int) -> _Lexed:
                 continue
             if kind == "open":
                 frame = frames[-1]
-                if frame == "expr" and operand and value[0] == "<":  # less-than, then a triple term
-                    append(new(Token, ("punct", "<", start, start + 1, depth)))
-                    elements[-1] += 1
-                    cost += 1
-                    chain = max(chain, cost)
-                    operand, previous_word = False, ""
-                    position = start + 1
-                    if chain > chain_limit:
-                        kind = "end"
-                    break
                 append(new(Token, (kind, value, start, end, depth)))
                 if value == "{":
                     if clauses[-1] == "select":
