@@ -415,3 +415,21 @@ def break_result(shapes, article_unit) -> Callable:
                                                                shapes_for(shapes, shape_iri(broken.shape)))
         return results[broken, engine]
     return result
+
+
+CHROMIUM = "/usr/bin/chromium"  # Debian's, never a downloaded browser (make test installs it when root)
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync"]
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator:
+    """A headless chromium driven by Playwright, for one test module."""
+    if shutil.which(CHROMIUM) is None:
+        pytest.fail(f"{CHROMIUM} is missing: apt-get install -y chromium")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()

@@ -3,14 +3,12 @@ every page renders with scripts enabled and reports no violation (the editor sti
 shows its rows), and the policy really stops what an injected script or `javascript:` link would do."""
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 
 import pytest
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = "/usr/bin/chromium"
 ARTICLE = "/article/cgtn-2019-03-01-hanoi-summit"
 # Records every violation the page reports, before any of its own scripts run.
 RECORD_VIOLATIONS = """
@@ -21,20 +19,6 @@ document.addEventListener("securitypolicyviolation",
 PAGES = ["/", ARTICLE, "/entity/kim-jong-un", ARTICLE.replace("/article/", "/graph/article/"), "/ontology",
          "/shapes", "/dumps/", "/queries", "/queries/disputed-claims?format=html", "/entity/nobody-at-all",
          "/reconcile/preview?id=kim-jong-un", "/sparql"]
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator:
-    if shutil.which(CHROMIUM) is None:
-        pytest.fail(f"{CHROMIUM} is missing: apt-get install -y chromium")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-            "--disable-sync"])
-        yield browser
-        browser.close()
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@ without JavaScript, every local link resolves, and every highlighted mention cov
 words its span names. Screenshots of the main pages go to tests/artifacts/."""
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 from urllib.parse import urljoin
 
@@ -12,7 +11,6 @@ import pytest
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).parent / "artifacts"
 ARTICLE = "/article/cgtn-2019-03-01-hanoi-summit"
 ANCHORS = """
@@ -23,20 +21,6 @@ SELECT ?begin ?end ?anchor WHERE { GRAPH ?g {
   ?resource ?grounds ?span .
   VALUES ?grounds { <http://groundedannotationframework.org/gaf#denotedBy> dipl:quotation dipl:paraphrase dipl:dateGroundedBy }
 } }"""
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if shutil.which(CHROMIUM) is None:
-        pytest.fail(f"{CHROMIUM} is missing: apt-get install -y chromium")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-            "--disable-sync"])
-        yield browser
-        browser.close()
 
 
 @pytest.fixture(scope="module")

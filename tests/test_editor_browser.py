@@ -1,7 +1,6 @@
 """The query editor in a real headless browser (Debian's chromium, driven by Playwright)."""
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from urllib.parse import urlsplit
 
@@ -9,33 +8,24 @@ import pytest
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]
 
 
 @pytest.fixture(scope="module")
-def browser_page(release_server) -> Iterator:
+def browser_page(browser, release_server) -> Iterator:
     """A page of a headless chromium that may only talk to the test server (anything else is recorded)."""
-    if not shutil.which(CHROMIUM):
-        pytest.fail(f"{CHROMIUM} is missing: apt-get install -y chromium")
-    from playwright.sync_api import sync_playwright
+    page = browser.new_page()
+    page.elsewhere = []  # requests that would leave the test server: there must be none
 
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        page = browser.new_page()
-        page.elsewhere = []  # requests that would leave the test server: there must be none
+    def guard(route) -> None:
+        if urlsplit(route.request.url).netloc == urlsplit(release_server.base_url).netloc:
+            route.continue_()
+        else:
+            page.elsewhere.append(route.request.url)
+            route.abort()
 
-        def guard(route) -> None:
-            if urlsplit(route.request.url).netloc == urlsplit(release_server.base_url).netloc:
-                route.continue_()
-            else:
-                page.elsewhere.append(route.request.url)
-                route.abort()
-
-        page.route("**/*", guard)
-        yield page
-        browser.close()
+    page.route("**/*", guard)
+    yield page
+    page.close()
 
 
 def test_type_a_query_run_it_and_see_the_rows(browser_page, release_server) -> None:
