@@ -3,7 +3,9 @@
 pyoxigraph cannot cancel a query, nor bound the memory one takes (a string doubled by CONCAT 26 times
 needs gigabytes). So the budget is kept in two steps:
 
-- A watch thread reads the process's resident size every WATCH_INTERVAL seconds. Past
+- A watch thread reads the process's resident size every WATCH_INTERVAL seconds. When the process
+  has grown by GIVE_BACK_AFTER_GROWTH and stopped growing, it hands freed memory back to the system
+  (big requests leave it in the allocator's arenas). Past
   `SOFT_SHARE` of the budget it calls `on_exceeded` once: the worker answers every query still
   running with 503, asks its supervisor for a replacement and exits, which ends the query.
 - The kernel holds the hard line: `RLIMIT_DATA` lets the process's private memory grow by at most
@@ -22,10 +24,11 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
-from kg.parallel import resident_bytes
+from kg.parallel import hand_back_freed_memory, resident_bytes
 
 log = logging.getLogger(__name__)
 WATCH_INTERVAL = 0.01  # seconds between two readings of the resident size
+GIVE_BACK_AFTER_GROWTH = 16 << 20  # bytes the process grew by before freed memory is handed back
 SOFT_SHARE = 0.75  # of the budget: the watch thread acts past it, the kernel's limit is the budget
 
 
@@ -67,8 +70,13 @@ class MemoryGuard:
         self._stop.set()
 
     def _watch(self) -> None:
+        settled = previous = resident_bytes()  # the size after the last hand-back
         while not self._stop.wait(WATCH_INTERVAL):
             resident = resident_bytes()
             if resident > self.soft_limit:
                 self.on_exceeded(resident)
                 return
+            if resident - settled > GIVE_BACK_AFTER_GROWTH and resident <= previous:  # grown, and done growing
+                hand_back_freed_memory()  # what big requests freed goes back to the system, not to the arenas
+                resident = settled = resident_bytes()
+            settled, previous = min(settled, resident), resident

@@ -29,13 +29,11 @@ from typing import Generic, TypeVar
 
 from pyoxigraph import Store
 
-from kg.parallel import hand_back_freed_memory, resident_bytes
 from kg.sparql.stores import open_read_only
 
 T = TypeVar("T")
 QUERY_STACK_BYTES = 16 << 20  # per query thread: eight times what the largest query the policy lets through needs
 OTHER_STACK_BYTES = 2 << 20  # threads started later (file reads, the memory guard) need little
-GIVE_BACK_AFTER_GROWTH = 16 << 20  # bytes a job's process grew by: then freed memory is handed back
 DEPRIORITIZE_AFTER = 0.5  # seconds a query runs before it yields the CPU to shorter ones
 SLOW_NICE, RUNAWAY_NICE = 10, 19  # weights: a slow query gets a tenth of a short one's CPU share
 _THREAD_PRIORITIES = sys.platform == "linux"  # elsewhere setpriority would change the whole process
@@ -69,12 +67,9 @@ class _Job(Generic[T]):
             if self.abandoned:
                 raise QueryTimeout("abandoned before it started")
             self.thread, self.started = threading.get_native_id(), True
-        resident = resident_bytes()
         try:
             return self.evaluate(store)
         finally:
-            if resident_bytes() - resident > GIVE_BACK_AFTER_GROWTH:
-                hand_back_freed_memory()  # what a big job freed goes back to the system, not to this thread's arena
             with self.lock:
                 if self.restore is not None:
                     _set_nice(self.thread, self.restore)  # fails without privilege: the thread stays niced
