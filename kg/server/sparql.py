@@ -8,7 +8,12 @@ to a few dictionary look-ups (the last two are cached). Requests:
 - `default-graph-uri` / `named-graph-uri` choose the dataset; without them (and without FROM in
   the query) the default graph is the union of all graphs of the store;
 - `timeout` (seconds) lowers the operator's time limit, `format` overrides the Accept header;
-- GET without a query returns the service description, or for browsers (HTML preferred) the query editor.
+- GET without a query returns the service description, or for browsers (HTML preferred) the query editor;
+  a browser's GET with a query gets the editor too, which runs the query from its URL (a link to
+  `/sparql?query=...` shows results in a browser instead of downloading a file).
+
+A SELECT without a LIMIT of its own (or with one above the operator's cap) is evaluated with a LIMIT
+of one row more than the cap, so `X-Result-Limit` is sent only when the cap really cut the result.
 
 Errors are JSON `{"status", "error", "message"}`, never a traceback.
 """
@@ -27,7 +32,8 @@ from itertools import islice
 from typing import Any
 from urllib.parse import parse_qsl
 
-from pyoxigraph import NamedNode, QueryBoolean, QuerySolutions, Store, Variable, serialize
+from pyoxigraph import (NamedNode, QueryBoolean, QueryResultsFormat, QuerySolutions, Store, Variable,
+                        parse_query_results, serialize)
 
 from kg.sparql.executor import QueryAbandoned, QueryExecutor, QueryTimeout
 from kg.server import service_description
@@ -71,6 +77,8 @@ PREFLIGHT_HEADERS = (
     (b"access-control-allow-headers", b"*"),
     (b"access-control-max-age", b"86400"),
 )
+# A browser following a link to /sparql?query=... prefers a page to every result format: it gets the editor.
+EDITOR_OFFERS = (*SOLUTION_FORMATS, *GRAPH_FORMATS, HTML)
 INTERNAL_ERROR_BODY = b'{"status": 500, "error": "Internal Server Error", "message": "internal error; see the server log"}'
 
 
@@ -228,6 +236,8 @@ class SparqlEndpoint:
                 raise ProtocolError(400, "no query in this POST: send the form field query=... as "
                                          f"{FORM_MEDIA_TYPE}, or the query itself as {QUERY_MEDIA_TYPE}")
             return None
+        if scope["method"] != "POST" and self._wants_editor(headers, params):
+            return None  # a browser following a link: the editor, which runs the query of the URL itself
         query = queries[0]
         if len(query) > self.settings.max_query_bytes:
             raise ProtocolError(414 if scope["method"] != "POST" else 413,
@@ -246,9 +256,18 @@ class SparqlEndpoint:
             headers=_response_headers(representation.content_type),
         )
 
+    def _wants_editor(self, headers: dict[bytes, bytes], params: dict[str, list[str]]) -> bool:
+        """Whether the client prefers a page (HTML) to every result format, and this server has the editor."""
+        if self.editor_page is None:
+            return False
+        try:
+            return choose(EDITOR_OFFERS, _accept(headers), _format_names(params)) is HTML
+        except NotAcceptable:
+            return False
+
     async def _inspect(self, query: str) -> InspectedQuery:
         """The policy's verdict on `query`; a long one is judged in a query thread, never holding the event loop."""
-        judge = partial(inspect_query, query, self.settings.allow_service_hosts, self.settings.max_results)
+        judge = partial(_inspect_with_probe_row, query, self.settings.allow_service_hosts, self.settings.max_results)
         try:
             if len(query) <= INSPECT_ON_LOOP_BYTES:
                 return judge()
@@ -291,6 +310,27 @@ class SparqlEndpoint:
         return self._descriptions[key]
 
 
+def _inspect_with_probe_row(query: str, allowed_service_hosts: frozenset[str], cap: int) -> InspectedQuery:
+    """`inspect_query`, but a query whose rows the cap limits is to be evaluated with one row more than the cap
+    (`row_limit_imposed` still says whether the cap applies): a result of more than `cap` rows was cut."""
+    inspected = inspect_query(query, allowed_service_hosts, cap)
+    if not inspected.row_limit_imposed:
+        return inspected
+    return replace(inspected, text=inspect_query(query, allowed_service_hosts, cap + 1).text)
+
+
+def _cut_solutions(solutions: QuerySolutions, cap: int, serializer: QueryResultsFormat) -> tuple[bytes, bool]:
+    """At most `cap` of the solutions (of a query limited to cap + 1 rows) in `serializer`'s format, and
+    whether there were more. The rows are counted in TSV, which escapes line breaks, so a row is a line."""
+    tsv = solutions.serialize(format=QueryResultsFormat.TSV)
+    cut = tsv.count(b"\n") - 1 > cap  # the first line names the variables
+    if cut:
+        tsv = tsv[:tsv.rindex(b"\n", 0, len(tsv) - 1) + 1]
+    if serializer == QueryResultsFormat.TSV:
+        return tsv, cut
+    return parse_query_results(tsv, format=QueryResultsFormat.TSV).serialize(format=serializer), cut
+
+
 def _timed_evaluate(plan: Plan, cap: int, store: Store) -> tuple[bytes, bool, float]:
     """`_evaluate` in a query thread, with the CPU seconds it took."""
     began = time.thread_time()
@@ -307,7 +347,9 @@ def _evaluate(plan: Plan, cap: int, store: Store) -> tuple[bytes, bool]:
             triples = list(islice(result, cap + 1))
             body = serialize(triples[:cap], format=plan.representation.serializer, prefixes=inspected.prefixes)
             return body, len(triples) > cap
-        return result.serialize(format=plan.representation.serializer), inspected.row_limit_imposed
+        if isinstance(result, QuerySolutions) and inspected.row_limit_imposed:
+            return _cut_solutions(result, cap, plan.representation.serializer)
+        return result.serialize(format=plan.representation.serializer), False
     except SyntaxError as error:
         raise ProtocolError(400, f"malformed query: {_syntax_error(store, plan.query, error)}") from None
     except (ValueError, TypeError, RuntimeError) as error:

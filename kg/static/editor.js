@@ -4,8 +4,9 @@
 (function () {
   const data = JSON.parse(document.getElementById("editor-data").textContent);
   const textarea = document.getElementById("query");
-  const hash = new URLSearchParams(location.hash.slice(1));
-  if (hash.get("query")) textarea.value = hash.get("query");
+  // A query in the URL (`/sparql?query=...`, a link; or `#query=...`) is loaded and run at once.
+  const linked = new URLSearchParams(location.search).get("query") || new URLSearchParams(location.hash.slice(1)).get("query");
+  if (linked) textarea.value = linked;
   const editor = CodeMirror.fromTextArea(textarea, {
     mode: "application/sparql-query", lineNumbers: true, matchBrackets: true, indentUnit: 2,
     extraKeys: { "Ctrl-Enter": run, "Cmd-Enter": run },
@@ -29,6 +30,7 @@
     });
   }
   document.getElementById("run").addEventListener("click", run);
+  if (linked) run();
 
   async function run() {
     const query = editor.getValue();
