@@ -182,6 +182,10 @@ def main(argv: list[str] | None = None) -> int:
 
     server_cli.add_arguments(commands.add_parser("serve", help="serve the published graph over SPARQL 1.1 and HTTP"))
 
+    from kg.cli import draft as draft_cli
+
+    draft_cli.add_commands(commands)
+
     args = parser.parse_args(argv)
     return args.run(args)
 
