@@ -433,3 +433,18 @@ def browser() -> Iterator:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield browser
         browser.close()
+
+
+@pytest.fixture(scope="session")
+def virtuoso(tmp_path_factory: pytest.TempPathFactory) -> Iterator:
+    """A private OpenLink Virtuoso 7 (benchmarks/virtuoso/server.py): a temporary database, free HTTP and ISQL
+    ports, administrator dba/dba on 127.0.0.1; stopped by its PID after the session. Fails (never skips) when
+    Debian's virtuoso-opensource is missing: make test installs it when root."""
+    launcher = load_benchmark_module("virtuoso/server.py")
+    reason = launcher.missing()
+    if reason:
+        pytest.fail(f"the Virtuoso tests need Debian's virtuoso-opensource ({reason}); "
+                    "run them with make test as root, or leave them out with -m 'not virtuoso'")
+    server = launcher.start_virtuoso(tmp_path_factory.mktemp("virtuoso"))
+    yield server
+    server.stop()

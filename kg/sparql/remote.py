@@ -54,9 +54,7 @@ class RemoteStoreUnavailable(ConnectionError):
 
 def store_client(threads: int) -> httpx.Client:
     """One connection pool for a process's query threads, with the store's credentials if any."""
-    auth = credentials_from_environment()
-    headers = auth if isinstance(auth, dict) else {}
-    return httpx.Client(auth=None if isinstance(auth, dict) else auth, headers=headers,
+    return httpx.Client(auth=credentials_from_environment(),
                         limits=httpx.Limits(max_connections=threads, max_keepalive_connections=threads))
 
 
