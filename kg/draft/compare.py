@@ -19,7 +19,7 @@ from kg.draft.drafter import Draft, Span
 from kg.seeds.dates import parse_date_words
 from kg.seeds.grounding import find_all
 
-KINDS = ("structure", "mentions", "forms", "statements", "quotations", "speakers", "dates", "events", "claims", "stances")
+KINDS = ("structure", "mentions", "forms", "statements", "quotations", "speakers", "dates", "item dates", "events", "claims", "stances")
 
 
 @dataclass
@@ -215,9 +215,17 @@ def compare(draft: Draft, mapping: dict[str, Any]) -> list[Score]:
     drafted_dates = {(d.begin, d.value) for d in
                      [s.when for s in draft.statements if s.when and not s.when_inferred] +
                      [e.date for e in draft.events if e.date]}
-    scores.append(score_sets("dates", curated_dates, drafted_dates,
-                             lambda item: f"line {line_of(text, item[0])}: {text[item[0]:item[0] + 20].split(',')[0]!r} "
-                                          f"-> {item[1]}"))
+    def show_date(item):
+        return f"line {line_of(text, item[0])}: {text[item[0]:item[0] + 20].split(',')[0]!r} -> {item[1]}"
+    # dates: the time words the curated mapping dates anything by, found and resolved to the same day
+    # (recall); precision: of the drafter's readings of those words, the share that resolve the same
+    found_dates = {(d.begin, d.value) for d in draft.dates if not d.inferred}
+    read = {item for item in found_dates if item[0] in {begin for begin, _ in curated_dates}}
+    dates = Score("dates", len(curated_dates), len(read), len(curated_dates & found_dates), len(read & curated_dates))
+    dates.misses = [show_date(item) for item in sorted(curated_dates - found_dates)]
+    dates.false_finds = [show_date(item) for item in sorted(read - curated_dates)]
+    scores.append(dates)
+    scores.append(score_sets("item dates", curated_dates, drafted_dates, show_date))
 
     events = [(curated.spans(item), f"{item.get('id')}: ", item.get("id")) for item in curated.items("events")]
     registry_events = {e.id for e in draft.events if e.type is None}

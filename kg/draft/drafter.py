@@ -117,7 +117,15 @@ MEDIA_NOUNS = re.compile(r"(?:'s|\u2019s)?\s+(?:state\s+|official\s+)?(?:media|n
                          r"broadcaster|television|TV|radio)$")
 ORGAN_NOUNS = re.compile(r"(?:'s|\u2019s)?\s+(?:foreign ministry|ministry|government|embassy|mission|office|"
                          r"leadership|side|delegation)$", re.I)
+# Words between a reporting verb and 'that': who was told, where and when ('told the newspaper X on Tuesday that').
+AUDIENCE_WORDS = ("reporters|journalists|lawmakers|diplomats|delegates|the|a|an|newspaper|news|press|conference|"
+                  "briefing|agency|media|television|radio|interview|statement|meeting|regular|on|in|at|during|"
+                  "earlier|later|also|separately|\\d+")
+TRAVEL = re.compile(r"\b(?:travel(?:s|led|ed)?|visit(?:s|ed)?|fl(?:y|ies|ew)|arrive[sd]?|head(?:s|ed)?)\s+(?:to|in)?\s*")
+ACCORDING_TO = re.compile(r"(?:^|(?<=\W))[Aa]ccording to ")
 PRONOUN = re.compile(r"(?:^|\W)(he|she|He|She)$")
+EPITHET = re.compile(r"(?:^|\W)((?:[Tt]he)\s+(?:[\w-]+\s+){0,3}[a-z]+)$")  # 'the 52-year-old customs broker'
+UNNAMED_SPOKESPERSON = re.compile(r"(?:^|\W)[Aa]n?\s+(?:[\w.'-]+\s+)?(?:spokesperson|spokesman|spokeswoman|official)$")
 DEFINITE_TITLE = re.compile(rf"(?:^|\W)(?:[Tt]he|[Aa]n?)\s+(?:[\w.'-]+\s+)?({'|'.join(lexicon.TITLES)}|"
                             rf"{'|'.join(t.lower() for t in lexicon.TITLES)})$")
 THAT = re.compile(r"^\s*(?:,\s*)?(?:(?:on|in|during|at)\s+[^,\"]*?\s+)?(?:that\s+)?")
@@ -191,7 +199,7 @@ def classify_lines(text: str, lines: list[Line], registry: Registry, mentions: l
         next_line = next((l for l in lines[index + 1:] if l.text.strip()), None)
         if headline and content == headline.strip():
             kinds.append(LineKind("the headline given to `kg new`", line=line, kind="Heading"))
-        elif short and not ends_sentence and index > 0 and next_line is not None and not content.endswith(":"):
+        elif short and not ends_sentence and next_line is not None and not content.endswith(":"):
             kinds.append(LineKind("a short line without a final stop, followed by more text", line=line, kind="Heading"))
         else:
             kinds.append(LineKind("running text", line=line, kind="Paragraph"))
@@ -322,6 +330,25 @@ class Reader:
                 bounds.append((clause_begin, sentence.end))
             for begin, end in bounds:
                 self.read_clause(begin, end, sentence.begin, sentence.end, quotations)
+        self.attach_quotations(line, quotations)
+
+    def attach_quotations(self, line: Line, quotations: list[Quotation]) -> None:
+        """'"...," he said. "..."': a quotation after a statement in the same paragraph, with no verb
+        of its own, continues that statement."""
+        statements = [s for s in self.draft.statements if line.begin <= s.span.begin < line.end]
+        for quote in quotations:
+            if any(s.span.begin <= quote.begin and quote.end <= s.span.end + 1 for s in statements):
+                continue
+            before = [s for s in statements if s.span.end <= quote.begin]
+            if before:
+                statement = before[-1]
+                end = min(line.end, quote.end + 1) if quote.closed else quote.end
+                statement.span = Span(statement.span.begin, end)
+                statement.verbatim.append(Span(quote.begin, quote.end))
+                statement.doubts.append("a later quotation of the paragraph, without a verb, taken as the same speaker's")
+                if not any(c for c, _ in statement.stances) and len(self.text[quote.begin:quote.end].split()) >= 6 \
+                        and statement.verb not in lexicon.ACT_VERBS:
+                    self.draft_claims(statement, Span(quote.begin, quote.end), "asserts")
 
     def continued_quotation(self, line: Line, quotations: list[Quotation]) -> None:
         """A paragraph that is only a quotation continues the previous speaker's words."""
@@ -339,6 +366,8 @@ class Reader:
 
     def read_clause(self, begin: int, end: int, sentence_begin: int, sentence_end: int,
                     quotations: list[Quotation]) -> None:
+        if self.according_to(begin, end, quotations):
+            return
         verbs = [m for m in VERB.finditer(self.masked, begin, end) if m.group("verb") not in CONTINUING
                  or not re.search(r",\s*$", self.masked[begin:m.start()])]
         verbs.sort(key=lambda m: m.group("verb").endswith("ing"))  # a finite verb is the main one
@@ -353,6 +382,41 @@ class Reader:
             speaker, how, doubts, subject_begin, after_verb = resolved
             self.statement(match, verb, speaker, how, doubts, begin, end, subject_begin, after_verb, quotations, denial)
             return
+
+    def according_to(self, begin: int, end: int, quotations: list[Quotation]) -> bool:
+        """'According to X, ...' and '..., according to X.': X says what the rest of the clause says."""
+        match = ACCORDING_TO.search(self.masked, begin, end)
+        if not match:
+            return False
+        source = next((m for m in self.actor_mentions if m.begin == match.end()), None)
+        if source is None:
+            return False
+        source_end = source.end
+        apposition = re.match(r",\s+(?:a|an|the)\s[^,]*", self.masked[source_end:end])
+        if apposition:
+            source_end += apposition.end()
+        if match.start() - begin <= 1:  # at the start: the words after the source's comma
+            rest = re.match(r"\s*,\s*", self.masked[source_end:end])
+            part = word_bounded(self.text, source_end + (rest.end() if rest else 0), end)
+        else:  # at the end: the words before ', according to'
+            part = word_bounded(self.text, begin, match.start() - (1 if self.text[match.start() - 2:match.start()].startswith(",") else 0))
+            part = (part[0], part[1] - (1 if self.text[part[1] - 1] == "," else 0))
+        if self.text[part[1] - 1:part[1]] == ".":
+            part = (part[0], part[1] - 1)
+        if len(self.text[part[0]:part[1]].split()) < 3:
+            return False
+        span = Span(*word_bounded(self.text, begin, end))
+        statement = StatementDraft(f"'according to' a source: {self.text[match.start():source.end]!r}", speaker=source.entity,
+                                   span=span, verbatim=[Span(q.begin, q.end) for q in quotations
+                                                        if span.begin <= q.begin and q.end <= span.end],
+                                   paraphrase=[Span(*part)], cameo=lexicon.SPEECH_VERB_CAMEO, verb="according to")
+        statement.on_behalf_of = self.on_behalf_of(source.entity, begin)
+        dates = [d for d in self.draft.dates if span.begin <= d.begin and d.end <= span.end and not d.inferred]
+        statement.when = dates[0] if dates else None
+        statement.id = self.new_id(f"{source.entity}-{' '.join(re.findall(r'[a-z]{4,}', self.text[part[0]:part[1]].lower())[:3])}")
+        self.add_statement(statement)
+        self.draft_claims(statement, Span(*part), "asserts")
+        return True
 
     def speaker_of(self, match: re.Match, begin: int):
         """Who speaks: the subject before the verb (a name, 'he', 'the spokesperson', 'X's state media'),
@@ -406,9 +470,24 @@ class Reader:
                 return owner.entity, f"{self.text[owner.begin:subject_end]!r}: an organ of the state", \
                     ["an organ of the state taken as the state"], owner.begin, verb_end
         pronoun = PRONOUN.search(self.masked[begin:subject_end])
-        if pronoun and self.last_speaker is not None and self.person(self.last_speaker.speaker):
-            return self.last_speaker.speaker, f"{pronoun.group(1)!r}: the last person quoted", \
-                [f"{pronoun.group(1)!r} resolved to the previous speaker"], begin + pronoun.start(1), verb_end
+        if pronoun:
+            person, how = self.referent(begin + pronoun.start(1))
+            if person:
+                return person, f"{pronoun.group(1)!r}: {how}", [f"{pronoun.group(1)!r} resolved to {how}"], \
+                    begin + pronoun.start(1), verb_end
+        epithet = EPITHET.search(self.masked[begin:subject_end])
+        if epithet and not DEFINITE_TITLE.search(self.masked[begin:subject_end]):
+            person, how = self.referent(begin + epithet.start(1), prefer_speaker=False)
+            if person:
+                return person, f"{epithet.group(1)!r}: {how}", [f"{epithet.group(1)!r} resolved to {how}"], \
+                    begin + epithet.start(1), verb_end
+        unnamed = UNNAMED_SPOKESPERSON.search(self.masked[begin:subject_end])
+        if unnamed:
+            organisation = [m for m in self.actor_mentions if begin + unnamed.start() <= m.begin
+                            and m.end <= subject_end and not self.person(m.entity)]
+            if organisation:
+                return organisation[-1].entity, f"{unnamed.group().strip()!r}: an unnamed voice of the organisation", \
+                    ["an unnamed spokesperson taken as the organisation"], begin + unnamed.start(), verb_end
         title = DEFINITE_TITLE.search(self.masked[begin:subject_end])
         if title:
             person = self.titled_person(title.group(1), verb_begin)
@@ -424,6 +503,23 @@ class Reader:
                     ["the subject of a participle taken as the last person before it"], persons[-1].begin, verb_end
         return None
 
+    def referent(self, offset: int, prefer_speaker: bool = True) -> tuple[str | None, str]:
+        """Who 'he', 'she' or 'the customs broker' is: the last person quoted when quoted in this or the
+        previous paragraph, else the last person named before (outside quotations) in this or the previous one."""
+        paragraphs = [k.line for k in self.draft.lines if k.kind == "Paragraph"]
+        here = next((i for i, line in enumerate(paragraphs) if line.begin <= offset <= line.end), 0)
+        window_begin = paragraphs[max(here - 1, 0)].begin if paragraphs else 0
+        last = self.last_speaker
+        if prefer_speaker and last is not None and self.person(last.speaker) and last.span.begin >= window_begin:
+            return last.speaker, "the last person quoted"
+        named = [m for m in self.actor_mentions if window_begin <= m.begin and m.end <= offset
+                 and self.person(m.entity) and "\u2591" not in self.masked[m.begin:m.end]]
+        if named:
+            return named[-1].entity, "the last person named"
+        if last is not None and self.person(last.speaker):
+            return last.speaker, "the last person quoted"
+        return None, ""
+
     def titled_person(self, title: str, before: int) -> str | None:
         title = title.lower()
         best: tuple[int, str] | None = None
@@ -435,9 +531,15 @@ class Reader:
 
     def on_behalf_of(self, speaker: str, before: int) -> str | None:
         """A spokesperson speaks for the state or organisation of their title."""
-        for offset, title, of in sorted(self.titles.get(speaker, []), reverse=True):
+        titles = self.titles.get(speaker, [])
+        for offset, title, of in sorted(titles, reverse=True):
             if title in lexicon.SPOKESPERSON_TITLES and of:
                 return of
+        if any(title in lexicon.SPOKESPERSON_TITLES for _, title, _ in titles):
+            spoken = re.compile(r"(?:spokesperson|spokesman|spokeswoman)\b")
+            for mention in reversed([m for m in self.actor_mentions if m.end <= before and not self.person(m.entity)]):
+                if spoken.match(self.masked[mention.end:mention.end + 20].lstrip()):
+                    return mention.entity  # 'a UN spokesperson said ... Spokesperson Jane Doe told ...'
         return None
 
     def statement(self, match, verb, speaker, how, doubts, begin, end, subject_begin, after_verb, quotations,
@@ -455,11 +557,11 @@ class Reader:
                                 self.masked[rest_begin:end])
             if audience:
                 rest_begin += audience.end()
-            that = re.match(r"\s*(?:(?:on\s+)?(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday|earlier|"
-                            r"later|yesterday|today)\s+)?that\s+", self.masked[rest_begin:end])
+            that = re.match(rf"(?:\s*,?\s*(?:{AUDIENCE_WORDS}|[A-Z][\w.'-]*))*\s*,?\s*that\s+", self.masked[rest_begin:end])
             if that:
                 rest_begin += that.end()
-            elif NOT_REPORTED.match(self.masked[rest_begin:end].lstrip()):
+            elif NOT_REPORTED.match(self.masked[rest_begin:end].lstrip()) or (
+                    verb in ("told", "tells") and re.match(r"\s*(?:a|an|the)\b", self.masked[rest_begin:end])):
                 continuation = CONTINUATION.search(self.masked, rest_begin, end)
                 rest_begin = continuation.end() if continuation else end
         rest_begin, rest_end = word_bounded(text, rest_begin, end)
@@ -601,9 +703,12 @@ class Reader:
                     if noun in ("call", "address", "talks", "visit") and not re.search(
                             r"(?:phone|telephone|state|official|keynote|inaugural)\s", match.group()):
                         continue
-                    if re.search(r"\b(?:future|next|further|upcoming|possible)\b", match.group()):
+                    if re.search(r"\b(?:future|next|further|upcoming|possible)\b", match.group()) or re.match(
+                            r"an?\s+(?:second|third|fourth|fifth|new)\s", match.group()):
                         continue
                     self.event_noun(by_id, noun, begin, end, sentence, registry_events)
+                for match in TRAVEL.finditer(body):
+                    self.visit(by_id, sentence, sentence.begin + match.start(), sentence.begin + match.end())
         for mention in self.draft.mentions:  # a historical event the text names: what it says of it
             entity = self.registry.entities.get(mention.entity)
             if entity and entity.type == "HistoricalEvent" and mention.entity not in by_id and any(
@@ -622,6 +727,27 @@ class Reader:
                         other.at = event.id
                 break
         self.draft.events = sorted(by_id.values(), key=lambda e: e.span.begin)
+
+    def visit(self, by_id: dict[str, EventDraft], sentence, verb_begin: int, verb_end: int) -> None:
+        """'X will travel to Pyongyang for talks': a visit, with its place, the visitor and the host."""
+        place = next((m for m in self.draft.mentions if m.begin == verb_end and m.entity in self.registry.entities
+                      and self.registry.entities[m.entity].type in PLACE_TYPES), None)
+        if place is None or any(e.span.begin < verb_end and verb_begin < e.span.end for e in by_id.values()):
+            return
+        phrase_end = self.masked.find(",", place.end, sentence.end)
+        span = Span(*word_bounded(self.text, sentence.begin, sentence.end if phrase_end == -1 else phrase_end))
+        visitors = [m.entity for m in self.mentions_in(sentence.begin, verb_begin) if self.actor(m.entity)]
+        participants = [(visitors[-1], "visitor")] if visitors else []
+        if self.registry.entities[place.entity].type == "State":
+            participants.append((place.entity, "host"))
+        date = next((d for d in self.draft.dates if span.begin <= d.begin < span.end and not d.inferred), None)
+        event = EventDraft(f"a verb of travel to a place: {self.text[verb_begin:place.end]!r}",
+                           id=self.new_id(f"visit-to-{place.entity}"), type="Event",
+                           label=f"Visit to {self.entity_label(place.entity)}", span=span, place=place.entity,
+                           date=date, participants=participants)
+        if not visitors:
+            event.doubts.append("who travels is not a registry name; add the visitor")
+        by_id[event.id] = event
 
     def entity_label(self, entity_id: str) -> str:
         if entity_id in self.registry.entities:

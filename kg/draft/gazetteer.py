@@ -109,7 +109,8 @@ def is_person(registry: Registry, entity_id: str, candidates: dict[str, Candidat
     return entity_id in registry.entities and registry.entities[entity_id].type == "Person"
 
 
-TITLE_PATTERN = "|".join(sorted((re.escape(t) for t in lexicon.TITLES), key=len, reverse=True))
+# Titles as written before a name: capitalised ("Foreign Minister") or not ("spokesperson"); names stay capitalised.
+TITLE_PATTERN = "|".join(sorted({re.escape(form) for t in lexicon.TITLES for form in (t, t.lower())}, key=len, reverse=True))
 
 
 def find_candidates(text: str, masked_text: str, mentions: list[Mention], registry: Registry,
@@ -121,14 +122,16 @@ def find_candidates(text: str, masked_text: str, mentions: list[Mention], regist
     found: dict[str, Candidate] = {}
     registry_ids = set(registry.entities)
 
-    def free(begin: int, end: int) -> bool:
-        return not any(b < end and begin < e for b, e in covered)
+    def free(begin: int, end: int, containing: bool = False) -> bool:
+        """No name is there yet; `containing`: a longer name may hold registry names ('Chinese Foreign Ministry')."""
+        return not any(b < end and begin < e and not (containing and begin <= b and e <= end and e - b < end - begin)
+                       for b, e in covered)
 
     def propose(begin: int, end: int, kind: str, evidence: str) -> None:
         words = text[begin:end].split()
         while words and words[0].rstrip(".,") in lexicon.NOT_NAMES:
             begin += len(words.pop(0)) + 1
-        if not words or not free(begin, begin + len(" ".join(words))):
+        if not words or not free(begin, begin + len(" ".join(words)), containing=kind != "Person"):
             return
         label = " ".join(words).rstrip(".,")
         if len(label) < 3 or (kind == "Person" and len(words) < 2) or "\u2591" in label:
@@ -139,11 +142,20 @@ def find_candidates(text: str, masked_text: str, mentions: list[Mention], regist
         found[candidate_id] = Candidate(candidate_id, kind, label, begin, begin + len(label), evidence, {label})
         covered.append((begin, begin + len(label)))
 
-    for match in re.finditer(rf"(?<![\w])(?:{TITLE_PATTERN})\s+({NAME})", masked_text, re.I):
+    for match in re.finditer(rf"(?<![\w])(?:{TITLE_PATTERN})\s+({NAME})", masked_text):
         if match.group(1)[0].isupper():
             propose(match.start(1), match.end(1), "Person", f"a title of office before a name: {match.group()!r}")
-    for match in re.finditer(rf"({NAME}),\s+(?:the|a|an)\s+(?:[\w-]+\s+)?(?:{TITLE_PATTERN})\b", masked_text, re.I):
+    for match in re.finditer(rf"({NAME}),\s+(?:the|a|an)\s+(?:[\w-]+\s+)?(?:{TITLE_PATTERN})\b", masked_text):
         propose(match.start(1), match.end(1), "Person", f"a name with a title in apposition: {match.group()!r}")
+    for match in re.finditer(rf"({NAME}),\s+(?:a|an)\s+(?:[a-z][\w-]*\s+){{0,3}}(?:at|of|for|with|from|in)\b", masked_text):
+        propose(match.start(1), match.end(1), "Person", f"a name with a description in apposition: {match.group()!r}")
+    given_family = r"[A-Z][a-z]+(?:-[a-z]+)? [A-Z][a-z]+(?:-[a-z]+)?"
+    for match in re.finditer(rf"(?<![\w.'] )(?<!^)(?<![Tt]he )({given_family})\s+(?:[a-z]+s|has|had|was|is)\b", masked_text,
+                             re.M):
+        if not any(head in match.group(1) for head in lexicon.ORGANISATION_HEADS):
+            propose(match.start(1), match.end(1), "Person", f"a two-word name as the subject of a verb: {match.group()!r}")
+    for match in re.finditer(rf"\b[Aa]ccording to ({NAME})", masked_text):
+        propose(match.start(1), match.end(1), "Person", f"a name after 'according to': {match.group()!r}")
     for match in re.finditer(rf"(?:\b(?:{reporting_verbs})\s+({NAME}))|(?:({NAME})\s+(?:{reporting_verbs})\b)",
                              masked_text):
         group = 1 if match.group(1) else 2
@@ -152,13 +164,15 @@ def find_candidates(text: str, masked_text: str, mentions: list[Mention], regist
     for match in re.finditer(rf"(?:the\s+)?((?:{NAME_WORD})(?:\s(?:{NAME_WORD}|of|for|and)){{0,5}}\s(?:{heads}))\b",
                              masked_text):
         propose(match.start(1), match.end(1), "Organization", f"a name ending in an organisation word: {match.group(1)!r}")
-    for match in re.finditer(rf"\b(?:in|to|from|near)\s+({NAME})(?=,\s(?:{NAME})|[.,;]|\s(?:on|last|this|for)\b)",
+    for match in re.finditer(rf"(?<![Aa]ccording )\b(?:in|to|from|near)\s+({NAME})(?=,\s(?:{NAME})|[.,;]|\s(?:on|last|this|for)\b)",
                              masked_text):
         propose(match.start(1), match.end(1), "City", f"a place after a preposition: {match.group()!r}")
     # Later references: a person's surname alone ("Doe said").
     for candidate in list(found.values()):
-        if candidate.type == "Person":
+        if candidate.type == "Person":  # the family name, last in most names, first in Korean and Chinese ones
             candidate.forms.add(candidate.label.split()[-1])
+            if "-" in candidate.label.split()[-1] or len(candidate.label.split()[0]) <= 4:
+                candidate.forms.add(candidate.label.split()[0])
     return found
 
 

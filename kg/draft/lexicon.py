@@ -84,7 +84,7 @@ CAPITALS: dict[str, str] = {
 # Words that end the name of an organisation ("Ministry", "Agency" ...), for new entity candidates.
 ORGANISATION_HEADS = ("Ministry", "Agency", "Council", "Committee", "Commission", "Organization", "Organisation",
                       "Union", "Party", "Bank", "Office", "Department", "Association", "Institute", "University",
-                      "Fund", "Forum", "Alliance", "Assembly", "Parliament", "Senate", "Court", "Group", "Authority")
+                      "Fund", "Forum", "Centre", "Center", "Alliance", "Assembly", "Parliament", "Senate", "Court", "Group", "Authority")
 # Capitalised words that begin sentences or name times: never names of people or places.
 NOT_NAMES = frozenset(
     "The A An In On At For From During After Before But And Or If When While As Its His Her Their Our We They He "

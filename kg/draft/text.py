@@ -73,15 +73,21 @@ def masked(text: str, quotations: list[Quotation]) -> str:
     return "".join(chars)
 
 
+DATELINE = re.compile(r"^[A-Z][A-Z .'-]+(?:, [A-Z][\w .]*?)?(?:, [A-Z][a-z]+\.? \d{1,2})?\s+[-\u2013\u2014]+\s+")
+
+
 def split_sentences(masked_text: str, line: Line) -> list[Sentence]:
     """Sentences of one line, read on the masked text: a stop (. ! ?), optional closing quotes, then
-    space and a capital, a digit or an opening quote; abbreviations (U.S., Mr.) do not end one."""
-    sentences, start = [], line.begin
-    for match in re.finditer(r"[.!?][\"\u201d')\]]*(?=\s+[\"\u201c(A-Z0-9])", masked_text[line.begin:line.end]):
-        stop = line.begin + match.start()
+    space and a capital, a digit or an opening quote; abbreviations (U.S., Mr.) do not end one. A
+    dateline ('SEOUL, June 15 - ') is not part of the first sentence."""
+    dateline = DATELINE.match(masked_text[line.begin:line.end])
+    sentences, start = [], line.begin + (dateline.end() if dateline else 0)
+    origin = start
+    for match in re.finditer(r"[.!?][\"\u201d')\]]*(?=\s+[\"\u201c(A-Z0-9])", masked_text[origin:line.end]):
+        stop = origin + match.start()
         if masked_text[stop] == "." and ABBREVIATION.search(masked_text[max(line.begin, stop - 12):stop + 1]):
             continue
-        end = line.begin + match.end()
+        end = stop + len(match.group())
         sentences.append(Sentence(start, end, line))
         start = end
         while start < line.end and masked_text[start].isspace():
