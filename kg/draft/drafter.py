@@ -258,7 +258,7 @@ class Reader:
         self.link_denials()
 
     def read_titles(self) -> None:
-        """'U.S. President Donald Trump', 'Kremlin spokesperson Dmitry Peskov', 'Jane Doe, the spokesperson
+        """'U.S. President Jane Doe', 'Kremlin spokesperson John Roe', 'Jane Doe, the spokesperson
         for the UN': the person's title, and of which state or organisation."""
         title_pattern = "|".join(sorted((re.escape(t) for t in lexicon.TITLES), key=len, reverse=True))
         before = re.compile(rf"(?:(?P<org>[\w.'\u2019-]+(?:\s\([A-Z]+\))?)\s+)?(?P<title>(?:{title_pattern})"

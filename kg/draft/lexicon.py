@@ -95,6 +95,6 @@ NOT_NAMES = frozenset(
 LINK_MARKER = re.compile(r"^(?:Read more|Related|Related stories|Also read|See also|More|Read also)\s*:?\s*$", re.I)
 CREDIT_LINE = re.compile(r"^\(?\s*(?:With (?:inputs|input|additional reporting) from|Source:|Sources:|Reporting by|"
                          r"Writing by|Editing by|Edited by|Additional reporting by)\b.*\)?\s*$", re.I)
-# A caption ends with its photo credit: "... /VCG Photo", "(Photo: Reuters)", "Photo: AFP".
+# A caption ends with its photo credit: "... /XYZ Photo", "(Photo: Agency)", "Photo: AFP".
 CAPTION_CREDIT = re.compile(r"(?:\s/\s?(?P<slash>[A-Z][\w.&-]*(?: [A-Z][\w.&-]*)*) Photos?|"
                             r"\s\(?(?:Photo|Picture|Image)s?(?: by|:)\s*(?P<paren>[A-Z][\w.&-]*(?: [A-Z][\w.&-]*)*)\)?)\s*$")

@@ -27,6 +27,15 @@ class MappingWriter:
         self.draft = draft
         self.text = draft.text
         self.out: list[str] = []
+        written = [s for s in draft.statements if not self.statement_needs(s)]
+        # The shapes: a denial answers a claim someone asserts, and a claim is someone's. A denial of a claim
+        # no written statement asserts is left as a comment, and so is a claim no written statement takes up.
+        self.asserted = {claim for s in written for claim, stance in s.stances if stance == "asserts"}
+        self.attributed = {claim for s in written for claim, stance in s.stances
+                           if stance == "asserts" or claim in self.asserted}
+
+    def statement_needs(self, statement) -> set[str]:
+        return {e for e in (statement.speaker, statement.on_behalf_of) if e in self.draft.candidates}
 
     # -- spans -----------------------------------------------------------------------------------
     def grounded(self, span: Span) -> bool:
@@ -61,10 +70,10 @@ class MappingWriter:
         lines += [f"{indent}# unsure: {doubt}" for doubt in item.doubts]
         return lines
 
-    def emit(self, lines: list[str], needs: set[str]) -> None:
-        """Emit an item; commented out when it names entities the registry lacks."""
-        if needs:
-            self.out.append(f"  # needs registry entries first (proposed above): {', '.join(sorted(needs))}")
+    def emit(self, lines: list[str], needs: set[str], why: str | None = None) -> None:
+        """Emit an item; commented out when it names entities the registry lacks (or `why` says why)."""
+        if needs or why:
+            self.out.append(f"  # {why or 'needs registry entries first (proposed above): ' + ', '.join(sorted(needs))}")
             self.out.extend("#" + line for line in lines)
         else:
             self.out.extend(lines)
@@ -213,7 +222,8 @@ class MappingWriter:
             if claim.also:
                 lines.append("    also:")
                 lines += [f"      - {self.anywhere(span)}" for span in claim.also]
-            self.emit(lines, set())
+            self.emit(lines, set(), None if claim.id in self.attributed else
+                      "no written statement asserts this claim yet (see the statements below): uncomment it with one")
             self.out.append("")
 
     def write_statements(self) -> None:
@@ -241,13 +251,16 @@ class MappingWriter:
                 elif spans:
                     lines.append(f"    {key}:")
                     lines += [f"      - {self.inside(span, statement.span)}" for span in spans]
-            if statement.stances:
+            stances = [(c, stance) for c, stance in statement.stances if stance == "asserts" or c in self.asserted]
+            if stances:
                 lines.append("    claims:")
-                lines += [f"      - {{claim: {claim}, stance: {stance}}}" for claim, stance in statement.stances]
+                lines += [f"      - {{claim: {claim}, stance: {stance}}}" for claim, stance in stances]
+            lines += [f"    # unsure: denies {claim}, which no statement here asserts (a denial answers an assertion): "
+                      f"say who asserts it, then add {{claim: {claim}, stance: denies}}"
+                      for claim, stance in statement.stances if (claim, stance) not in stances]
             if statement.cameo:
                 lines.append(f"    cameo: \"{statement.cameo}\"  # unsure: from the verb {statement.verb!r}")
-            needs = {e for e in (statement.speaker, statement.on_behalf_of) if e in self.draft.candidates}
-            self.emit(lines, needs)
+            self.emit(lines, self.statement_needs(statement))
             self.out.append("")
 
     def write_positions(self) -> None:
