@@ -93,6 +93,7 @@ def run(args: argparse.Namespace) -> int:
         release=str(store_path.parent) if store_path and not args.data else None,
         queries=str(_queries_folder(args.queries)),
         store=args.store,
+        data_files=tuple(path.name for path in args.data or ()),
         max_query_memory=args.max_query_memory << 20,
         request_deadline=args.request_deadline,
         public_url=public_url,

@@ -37,6 +37,7 @@ def error_response(status: int, message: str, headers: dict[str, str] | None = N
     error = HTTPStatus(status).phrase
     headers = {"Access-Control-Allow-Origin": "*", "Vary": "Accept", **(headers or {})}
     if request is not None and prefers(request, ERROR_FORMATS) is HTML:
+        site = site or getattr(request.app.state, "site", None)  # the release's chrome, when one is served
         page = render("error.html", site=site, title=f"{status} {error}", status=status, error=error,
                       message=message, iri=iri)
         return HTMLResponse(page, status_code=status, headers=headers)

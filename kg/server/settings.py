@@ -25,6 +25,7 @@ class ServerSettings:
     release: str | None = None  # the published release folder served (dumps, pages); None with --data
     queries: str | None = None  # folder of the named queries (*.rq) served at /queries
     store: str | None = None  # SPARQL 1.1 Protocol query URL of a remote store served instead (kg serve --store)
+    data_files: tuple[str, ...] = ()  # names of the RDF files served (kg serve --data), shown on the home page
 
     def to_json(self) -> str:
         data = asdict(self)
@@ -35,4 +36,5 @@ class ServerSettings:
     def from_json(cls, text: str) -> ServerSettings:
         data = json.loads(text)
         data["allow_service_hosts"] = frozenset(data["allow_service_hosts"])
+        data["data_files"] = tuple(data.get("data_files", ()))
         return cls(**data)

@@ -44,7 +44,7 @@ from kg.server.conneg import GRAPH_FORMATS, HTML, JSON, SOLUTION_FORMATS, Repres
 from kg.sparql.policy import query_form
 from kg.server.security_headers import web_link
 from kg.server.sparql import GRAPH_FORMS, ProtocolError, SparqlEndpoint
-from kg.server.views.site import render
+from kg.server.views.site import Site, render
 
 XSD = "http://www.w3.org/2001/XMLSchema#"
 RESERVED = frozenset({"format"})  # request parameters that are not query parameters
@@ -213,7 +213,7 @@ def named_queries_router(queries: dict[str, NamedQuery]) -> APIRouter:
         base_url = str(request.base_url).rstrip("/")
         headers = {"Vary": "Accept"}
         if choose_for(request, (JSON, HTML)) is HTML:  # NotAcceptable: 406 by kg.server.errors
-            return HTMLResponse(listing_page(queries.values()), headers=headers)
+            return HTMLResponse(listing_page(queries.values(), request.app.state.site), headers=headers)
         return JSONResponse([q.summary(base_url) for q in queries.values()], headers=headers)
 
     for query in queries.values():
@@ -238,7 +238,8 @@ def _query_route(query: NamedQuery) -> Callable:
         solutions = offers[0] in SOLUTION_FORMATS
         if representation is HTML:
             body, capped = await endpoint.run_query(query.text, offers[0], _base_iri(request), substitutions)
-            page = query_page(query, values, body, solutions, capped, endpoint.settings.max_results)
+            page = query_page(query, values, body, solutions, capped, endpoint.settings.max_results,
+                              request.app.state.site)
             return HTMLResponse(page, headers={"Vary": "Accept"})
         body, capped = await endpoint.run_query(query.text, representation, _base_iri(request), substitutions)
         headers = {"Vary": "Accept", "Access-Control-Allow-Origin": "*"}
@@ -285,13 +286,13 @@ def page(title: str, body: str, head: str = "") -> bytes:
     return render("standalone.html", title=title, body=Markup(body), head=Markup(head)).encode()
 
 
-def listing_page(queries: Iterable[NamedQuery]) -> str:
+def listing_page(queries: Iterable[NamedQuery], site: Site | None = None) -> str:
     """The named queries: title (a link to the query's page), parameters, description."""
-    return render("queries.html", title="Named queries", queries=list(queries))
+    return render("queries.html", site=site, title="Named queries", queries=list(queries))
 
 
 def query_page(query: NamedQuery, values: dict[str, list[str]], body: bytes, solutions: bool, capped: bool,
-               cap: int) -> str:
+               cap: int, site: Site | None = None) -> str:
     """A named query's page: description, parameter form, link to the editor, downloads, and the result."""
     fields = [{"name": p.name, "required": p.required, "value": (values.get(p.name) or [""])[0],
                "expected": PARAMETER_TYPES[p.type][1], "description": p.description} for p in query.parameters]
@@ -299,8 +300,8 @@ def query_page(query: NamedQuery, values: dict[str, list[str]], body: bytes, sol
     downloads = [(o.names[0], f"/queries/{query.name}?" + urlencode({**given, "format": o.names[0]}))
                  for o in _offers(query)[:-1]]
     editor = "/sparql?" + urlencode({"format": "html"}) + "#query=" + urlencode({"": query.text})[1:]
-    return render("query.html", title=query.title, query=query, fields=fields, editor=editor, downloads=downloads,
-                  capped=capped, cap=cap, table=_table(json.loads(body)) if solutions else None,
+    return render("query.html", site=site, title=query.title, query=query, fields=fields, editor=editor,
+                  downloads=downloads, capped=capped, cap=cap, table=_table(json.loads(body), site) if solutions else None,
                   graph=None if solutions else body.decode())
 
 
@@ -309,16 +310,19 @@ def results_table(results: dict) -> str:
     return render("results_table.html", table=_table(results))
 
 
-def _table(results: dict) -> dict:
+def _table(results: dict, site: Site | None = None) -> dict:
     """SPARQL JSON results as the template shows them: each cell (text, link or None)."""
     if "boolean" in results:
         return {"boolean": results["boolean"]}
     names = results["head"]["vars"]
-    rows = [[_cell(row.get(name)) for name in names] for row in results["results"]["bindings"]]
+    rows = [[_cell(row.get(name), site) for name in names] for row in results["results"]["bindings"]]
     return {"names": names, "rows": rows}
 
 
-def _cell(term: dict | None) -> tuple[str, str | None]:
+def _cell(term: dict | None, site: Site | None = None) -> tuple[str, str | None]:
+    """A cell's text and link: this server's page for the release's own IRIs, else the IRI when it is http(s)."""
     if term is None:
         return "", None
-    return term["value"], term["value"] if term["type"] == "uri" and web_link(term["value"]) else None
+    if term["type"] != "uri":
+        return term["value"], None
+    return term["value"], (site.href(term["value"]) if site else web_link(term["value"]))

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from markupsafe import Markup, escape
 from pyoxigraph import BlankNode, Literal, NamedNode, Store, Variable
 
-from kg.rdf.vocabulary import PREFIXES
+from kg.rdf.vocabulary import DESCRIPTION_PREFIXES, PREFIXES
 from kg.server.views.site import ONTOLOGY_IRI, Site
 
 DIPL = PREFIXES["dipl"]
@@ -35,6 +35,32 @@ GROUNDING = {PREFIXES["gaf"] + "denotedBy": "mention", DIPL + "quotation": "quot
 SENTENCE_END = re.compile(r"(?:(?<=[.!?])|(?<=[.!?][\"”’)]))\s+(?=[\"“A-Z])")
 ABBREVIATION = re.compile(r"(?:\b[A-Z]\.(?:[A-Z]\.)*|\b(?:Mr|Mrs|Ms|Dr|St|Gen|Sen|Rep|Prof)\.)[\"”’)]?$")
 MAX_INCOMING = 200
+# Names people read for the properties of other vocabularies (the ontology labels its own terms).
+PROPERTY_LABELS = {{**PREFIXES, **DESCRIPTION_PREFIXES}[prefix] + name: label for prefix, name, label in (
+    ("rdf", "type", "type"), ("rdfs", "label", "name"), ("rdfs", "comment", "comment"),
+    ("rdfs", "subClassOf", "subclass of"), ("rdfs", "subPropertyOf", "subproperty of"), ("rdfs", "domain", "domain"),
+    ("rdfs", "range", "range"), ("owl", "inverseOf", "inverse of"), ("owl", "versionIRI", "version IRI"),
+    ("owl", "versionInfo", "version"), ("owl", "oneOf", "one of"), ("owl", "sameAs", "same as"),
+    ("skos", "prefLabel", "preferred name"), ("skos", "altLabel", "also known as"), ("skos", "definition", "definition"),
+    ("skos", "exactMatch", "exact match"), ("skos", "closeMatch", "close match"), ("skos", "relatedMatch", "related match"),
+    ("skos", "broader", "broader concept"), ("skos", "inScheme", "in scheme"), ("skos", "notation", "code"),
+    ("skos", "topConceptOf", "top concept of"), ("skos", "hasTopConcept", "top concepts"),
+    ("dcterms", "license", "licence"), ("dcterms", "creator", "creator"), ("dcterms", "modified", "modified"),
+    ("dcterms", "title", "title"), ("dcterms", "source", "source"), ("schema", "sameAs", "same as"),
+    ("schema", "publisher", "publisher"), ("schema", "datePublished", "date published"), ("schema", "url", "URL"),
+    ("schema", "inLanguage", "language"), ("schema", "creditText", "credit"), ("schema", "headline", "headline"),
+    ("schema", "description", "description"), ("prov", "agent", "agent"), ("prov", "hadActivity", "in statement"),
+    ("nif", "anchorOf", "text"), ("nif", "beginIndex", "first character"), ("nif", "endIndex", "end character"),
+    ("nif", "isString", "full text"), ("gaf", "denotedBy", "mentioned in"), ("dcterms", "description", "description"),
+    ("dcterms", "issued", "issued"), ("dcterms", "publisher", "publisher"), ("dcterms", "rights", "rights"),
+    ("dcat", "version", "release"), ("dcat", "distribution", "distributions"), ("void", "triples", "triples"),
+    ("void", "entities", "typed resources"), ("void", "classes", "classes"), ("void", "properties", "properties"),
+    ("void", "distinctSubjects", "distinct subjects"), ("void", "distinctObjects", "distinct objects"),
+    ("void", "vocabulary", "vocabularies used"), ("void", "dataDump", "dumps"), ("void", "sparqlEndpoint", "SPARQL endpoint"),
+    ("void", "uriSpace", "IRI space"), ("void", "feature", "formats"), ("void", "exampleResource", "example resource"),
+    ("void", "subset", "named graphs"), ("void", "classPartition", "class partitions"),
+    ("void", "propertyPartition", "property partitions"),
+)}
 
 
 @dataclass
@@ -83,7 +109,9 @@ class Reader:
                 if english or values:
                     text = (english or values)[0].value
                     break
-            self.labels[key] = text or local_name(node.value if isinstance(node, NamedNode) else key)
+            if text is None and isinstance(node, NamedNode):
+                text = PROPERTY_LABELS.get(node.value) or shown_iri(node.value)
+            self.labels[key] = text or local_name(key)
         return self.labels[key]
 
     def value(self, node) -> Value:
@@ -167,6 +195,16 @@ def sentence_bounds(text: str, begin: int, end: int) -> tuple[int, int]:
 
 def local_name(iri: str) -> str:
     return re.split(r"[#/]", iri.rstrip("/#"))[-1] or iri
+
+
+def shown_iri(iri: str) -> str:
+    """An IRI without a label as people can read it: a prefixed name (`wd:Q1`) where a known prefix
+    fits, else the whole IRI (a licence, a version IRI), never a bare last segment such as "4.0"."""
+    for prefix, namespace in {**PREFIXES, **DESCRIPTION_PREFIXES}.items():
+        rest = iri[len(namespace):]
+        if iri.startswith(namespace) and rest and re.fullmatch(r"[A-Za-z_][\w-]*", rest):
+            return f"{prefix}:{rest}"
+    return iri
 
 
 # -- pages -----------------------------------------------------------------------------------------

@@ -27,7 +27,7 @@ from kg.rdf.jsonld import write_jsonld
 from kg.rdf.vocabulary import ONTOLOGY_GRAPH, PREFIXES
 from kg.server.conneg import GRAPH_FORMATS, HTML, Representation, choose_for
 from kg.server.errors import error_response
-from kg.server.views.pages import LABEL_PROPERTIES, home_page, ontology_page, resource_page
+from kg.server.views.pages import LABEL_PROPERTIES, Reader, home_page, ontology_page, resource_page
 from kg.server.views.site import ONTOLOGY_IRI, Site
 
 _BY_FORMAT = {rep.serializer: rep for rep in GRAPH_FORMATS}
@@ -40,8 +40,8 @@ SUFFIXES = {"ttl": _BY_FORMAT[RdfFormat.TURTLE], "html": HTML, "jsonld": _BY_FOR
             "nt": _BY_FORMAT[RdfFormat.N_TRIPLES], "rdf": _BY_FORMAT[RdfFormat.RDF_XML]}
 SUFFIX_OF = {rep.content_type: suffix for suffix, rep in SUFFIXES.items()}
 IN_ARTICLE = NamedNode(PREFIXES["dipl"] + "inArticle")
-RESOURCE_PATHS = ("/entity/{rest:path}", "/article/{rest:path}", "/cameo/{rest:path}", "/ontology",
-                  "/ontology.{suffix}")
+RESOURCE_PATHS = ("/entity/{rest:path}", "/article/{rest:path}", "/cameo", "/cameo.{suffix}", "/cameo/{rest:path}",
+                  "/ontology", "/ontology.{suffix}")
 
 
 def describe(store: Store, iri: str, ontology_graph: NamedNode) -> list[Triple]:
@@ -125,6 +125,7 @@ def resources_router(site: Site) -> APIRouter:
         """The resource named by the request path, as HTML or RDF (see the module docstring)."""
         path, representation, negotiated = negotiate(request, request.url.path)
         iri = site.iri_for_path(path)
+        path = "/cameo" if path == "/cameo/" else path
         if not is_iri(iri):  # e.g. a percent-encoded space or control character in the path
             return not_found(site, request, iri)
         headers = {"Vary": "Accept", "Link": alternates(path)}
@@ -155,10 +156,17 @@ def resources_router(site: Site) -> APIRouter:
                         headers={"Vary": "Accept"})
 
     async def dataset_description(request: Request) -> Response:
-        """The VoID/DCAT description of the release; the home page for browsers."""
+        """The VoID/DCAT description of the release, as RDF or as a page."""
         path, representation, negotiated = negotiate(request, request.url.path)
         if representation is HTML:
-            return await home(request)
+            page = resource_page(site.description_store, site, f"{site.base}dataset")
+            # The partitions are long lists of fragment IRIs: the classes are shown as a table instead.
+            page["facts"] = [(p, values) for p, values in page["facts"] if not (p.href or "").endswith("Partition")]
+            classes = sorted(((Reader(site.description_store, site).label(NamedNode(iri)), iri, count)
+                              for iri, count in site.class_counts.items()), key=lambda row: row[0].casefold())
+            body = site.render("void.html", page=page, title="Dataset description", path=path,
+                               turtle=site.description.decode("utf-8"), classes=classes)
+            return Response(body, media_type=HTML.content_type, headers={"Vary": "Accept", "Link": alternates(path)})
         triples = list(parse(site.description, format=RdfFormat.TURTLE))
         headers = {"Vary": "Accept", "Link": alternates(path)}
         if negotiated:

@@ -3,17 +3,20 @@ and the HTML templates. Everything comes from the release folder (store + files)
 
 IRIs under the release's base are served at the same path on this server (`{base}entity/x` at
 `/entity/x`); the ontology, shapes and CAMEO namespaces are fixed IRIs and are served at `/ontology`,
-`/shapes` (each shape `dshapes:X` at `/shapes#X`) and `/cameo/<code>` whatever the base.
+`/shapes` (each shape `dshapes:X` at `/shapes#X`) and `/cameo/<code>` whatever the base (the CAMEO
+scheme itself at `/cameo`).
 """
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
 from jinja2 import Environment, PackageLoader, select_autoescape
-from pyoxigraph import Literal, NamedNode, RdfFormat, parse
+from markupsafe import Markup, escape
+from pyoxigraph import Literal, NamedNode, RdfFormat, Store, parse
 
 from kg.rdf.vocabulary import SD, VOID
 from kg.rdf.jsonld import JsonLdContext, load_context
@@ -25,9 +28,23 @@ ONTOLOGY_IRI = PREFIXES["dipl"].rstrip("#")
 SHAPES_IRI = SHAPES_PREFIXES["dshapes"].rstrip("#")
 SD_NAME = SD + "name"
 CAMEO_NS = PREFIXES["cameo"]
+CAMEO_SCHEME = CAMEO_NS + "scheme"  # the concept scheme, served at /cameo (and /cameo/)
 # The one template environment of the server: release pages, named-query pages, error pages.
 TEMPLATES = Environment(loader=PackageLoader("kg", "templates"), autoescape=select_autoescape(["html"]),
                         trim_blocks=True, lstrip_blocks=True)
+
+
+def sentence_case(text: str) -> str:
+    """The first letter in upper case, so that class names read alike in headings ("news report" -> "News report")."""
+    return text[:1].upper() + text[1:]
+
+
+def inline_code(text: str) -> Markup:
+    """Plain text with `backticks` shown as code (descriptions written in Markdown's inline style)."""
+    return Markup(re.sub(r"`([^`]+)`", lambda m: f"<code>{m.group(1)}</code>", str(escape(text))))
+
+
+TEMPLATES.filters.update(sentence_case=sentence_case, inline_code=inline_code)
 
 
 def render(template: str, site: Site | None = None, **context) -> str:
@@ -80,6 +97,23 @@ class Site:
         return numbers
 
     @cached_property
+    def description_store(self) -> Store:
+        """The description in a store of its own, so that its page is read like any resource's."""
+        store = Store()
+        store.load(self.description, format=RdfFormat.TURTLE)
+        return store
+
+    @cached_property
+    def class_counts(self) -> dict[str, int]:
+        """Each class of the description's class partitions → how many resources have it (as typed)."""
+        partitions: dict[str, dict[str, str]] = {}
+        for triple in parse(self.description, format=RdfFormat.TURTLE):
+            if triple.predicate.value in (VOID + "class", VOID + "entities"):
+                partitions.setdefault(triple.subject.value, {})[triple.predicate.value] = triple.object.value
+        return {fields[VOID + "class"]: int(fields[VOID + "entities"]) for fields in partitions.values()
+                if VOID + "class" in fields and VOID + "entities" in fields}
+
+    @cached_property
     def graphs(self) -> dict[str, tuple[str, int]]:
         """Each named graph of the release → (its VoID partition in the description, its triples)."""
         partitions: dict[str, dict[str, object]] = {}
@@ -100,6 +134,8 @@ class Site:
             return ONTOLOGY_IRI
         if path == "shapes":
             return SHAPES_IRI
+        if path in ("cameo", "cameo/"):
+            return CAMEO_SCHEME
         if path.startswith("cameo/"):
             return CAMEO_NS + path[len("cameo/"):]
         return self.base + path
@@ -110,6 +146,8 @@ class Site:
             return "/ontology" + iri[len(ONTOLOGY_IRI):]
         if iri.startswith(SHAPES_IRI):
             return "/shapes" + iri[len(SHAPES_IRI):]
+        if iri == CAMEO_SCHEME:
+            return "/cameo"
         if iri.startswith(CAMEO_NS):
             return "/cameo/" + iri[len(CAMEO_NS):]
         if iri.startswith(self.base):
