@@ -15,7 +15,17 @@ $(INSTALLED): pyproject.toml
 	$(VENV)/bin/pip install --quiet -e '.[test]'
 	touch $(INSTALLED)
 
-serve: $(INSTALLED)
+# The pages' JavaScript comes from npm (package.json, package-lock.json): `npm ci` when node_modules/ is missing or
+# older than the lockfile, then vendor_js.py copies what the pages load into kg/static/vendor/ (not in git).
+STATIC := kg/static/vendor/.complete
+
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --ignore-scripts --no-audit --no-fund
+
+$(STATIC): node_modules/.package-lock.json vendor_js.py
+	$(PYTHON) vendor_js.py
+
+serve: $(INSTALLED) $(STATIC)
 	$(VENV)/bin/kg serve
 
 # Browser tests drive Debian's chromium (never a downloaded browser); install it when missing and root.
@@ -30,5 +40,5 @@ browser:
 #   .venv/bin/pytest -m conformance                 the W3C protocol suite and reconciliation schemas (need ../shared)
 # The conformance material comes from the shared/ folder beside the clone, or KG_SHARED=/path/to/shared: without
 # it those tests are left out with a message at the end, and with CI=true the run fails instead.
-test: $(INSTALLED) browser
+test: $(INSTALLED) $(STATIC) browser
 	$(VENV)/bin/pytest -q

@@ -1,33 +1,35 @@
-"""The SPARQL query editor for people, and the static files it needs (shipped in kg/static/, no CDN).
+"""The SPARQL query editor for people, and the static files the pages need (shipped in kg/static/, no CDN).
 
-Browsers asking for HTML at `GET /sparql` (no query) get the editor: a CodeMirror 5 editor with
-SPARQL highlighting, buttons that add the dataset's PREFIX declarations, the named queries of
-queries/ as examples, and a result table. The page runs queries against /sparql itself with fetch,
-so it behaves exactly like any other client. `#query=...` in its URL pre-fills the editor.
+Browsers asking for HTML at `GET /sparql` get the editor: YASGUI (@zazuko/yasgui from npm, copied into
+kg/static/vendor/ by vendor_js.py) set up for this endpoint by kg/static/editor.js. It shows results as a
+table with sorting, paging and prefixed names, IRIs of this dataset linking to this server's pages, a
+chart of a query's numbers, downloads as CSV, TSV and JSON, autocompletion of this dataset's prefixes,
+classes and properties, and shareable URLs: `/sparql?query=...` opens the editor with that query run.
+The named queries of queries/ are its examples. The page runs queries against /sparql with fetch, so it
+behaves exactly like any other client.
 """
 from __future__ import annotations
 
-import html
 import json
 from collections.abc import Iterable
 from importlib.resources import files
 
 from fastapi import FastAPI
 from fastapi.responses import Response
+from pyoxigraph import RdfFormat, parse
 from starlette.staticfiles import StaticFiles
 
-from kg.rdf.vocabulary import PREFIXES
-from kg.server.views.named_queries import NamedQuery, page
+from kg.rdf.vocabulary import PREFIXES, RDF, SHAPES_PREFIXES, VOID
+from kg.server.views.named_queries import NamedQuery
+from kg.server.views.site import CAMEO_NS, ONTOLOGY_IRI, SHAPES_IRI, Site, render
 
 DEFAULT_PREFIXES = ("dipl", "rdfs", "schema", "prov", "nif")
-
-
 STYLESHEET = files("kg").joinpath("templates", "site.css").read_bytes()
 
 
 def mount_static(app: FastAPI) -> None:
-    """Serve kg/static/ at /static (editor script, styles, CodeMirror), and the site's stylesheet at
-    /site.css, which every page links, with a release or without (`--data`, `--store`)."""
+    """Serve kg/static/ at /static (page scripts, styles, the npm libraries under vendor/), and the site's
+    stylesheet at /site.css, which every page links, with a release or without (`--data`, `--store`)."""
     app.mount("/static", StaticFiles(packages=[("kg", "static")]), name="static")
 
     @app.get("/site.css", include_in_schema=False)
@@ -35,29 +37,37 @@ def mount_static(app: FastAPI) -> None:
         return Response(STYLESHEET, media_type="text/css", headers={"Cache-Control": "public, max-age=3600"})
 
 
-def editor_page(queries: Iterable[NamedQuery]) -> bytes:
-    """The editor page; the named queries become its examples."""
-    examples = [{"name": q.name, "title": q.title, "description": q.description, "sparql": q.text} for q in queries]
+def editor_page(queries: Iterable[NamedQuery], site: Site | None = None) -> bytes:
+    """The editor page; the named queries become its examples, and with a release (`site`) its IRIs link
+    to this server's pages and its classes and properties are offered as completions."""
     start = "".join(f"PREFIX {p}: <{PREFIXES[p]}>\n" for p in DEFAULT_PREFIXES) + \
         "\nSELECT ?item ?label WHERE {\n  ?item rdfs:label ?label .\n}\nLIMIT 20\n"
-    options = "".join(f'<option value="{i}">{html.escape(e["title"])}</option>' for i, e in enumerate(examples))
-    prefix_buttons = "".join(
-        f'<button type="button" class="prefix" data-prefix="{p}" title="{html.escape(iri)}">{p}:</button>'
-        for p, iri in PREFIXES.items())
+    data = {
+        "examples": [{"name": q.name, "title": q.title, "description": q.description, "sparql": q.text}
+                     for q in queries],
+        "prefixes": {**PREFIXES, **SHAPES_PREFIXES},
+        "start": start,
+        "local": local_namespaces(site) if site else [],
+        "terms": dataset_terms(site) if site else None,
+        "release": site.manifest.get("release", "") if site else "",
+    }
     # No "<" at all inside the JSON data block: neither "</script>" nor "<!--" can end or change it.
-    data = json.dumps({"examples": examples, "prefixes": PREFIXES}).replace("<", "\\u003c")
-    body = f"""<h1>SPARQL query editor</h1>
-<p>Queries run at <a href="/sparql?format=turtle"><code>/sparql</code></a> (SPARQL 1.1 Protocol; the default graph is
-the union of all graphs). <kbd>Ctrl</kbd>+<kbd>Enter</kbd> runs the query.</p>
-<div class="toolbar">
-<label>Example: <select id="examples"><option value="">— choose a named query —</option>{options}</select></label>
-<span class="prefixes">Add prefix: {prefix_buttons}</span>
-</div>
-<textarea id="query" spellcheck="false">{html.escape(start)}</textarea>
-<div class="toolbar"><button id="run" type="button">Run query</button> <span id="status" role="status"></span></div>
-<div id="results"></div>
-<script type="application/json" id="editor-data">{data}</script>"""
-    head = ('<link rel="stylesheet" href="/static/codemirror/codemirror.css">'
-            '<script src="/static/codemirror/codemirror.min.js" defer></script>'
-            '<script src="/static/editor.js" defer></script>')
-    return page("SPARQL query editor", body, head)
+    encoded = json.dumps(data).replace("<", "\\u003c")
+    return render("query_editor.html", site=site, title="SPARQL query editor", data=encoded).encode()
+
+
+def local_namespaces(site: Site) -> list[tuple[str, str]]:
+    """(IRI prefix, local path prefix) pairs: an IRI under one is served here at that path (see Site.path_for_iri)."""
+    return [(ONTOLOGY_IRI, "/ontology"), (SHAPES_IRI, "/shapes"), (CAMEO_NS, "/cameo/"), (site.base, "/")]
+
+
+def dataset_terms(site: Site) -> dict[str, list[str]]:
+    """The classes and properties the release uses, from its VoID partitions (no query at start-up)."""
+    classes, properties = set(), set()
+    for triple in parse(site.description, format=RdfFormat.TURTLE):
+        if triple.predicate.value == VOID + "class":
+            classes.add(triple.object.value)
+        elif triple.predicate.value == VOID + "property":
+            properties.add(triple.object.value)
+    properties.add(RDF.type.value)
+    return {"classes": sorted(classes), "properties": sorted(properties)}
