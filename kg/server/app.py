@@ -15,7 +15,7 @@ from kg.server.views.editor import editor_page, mount_static
 from kg.server.errors import install_error_handlers
 from kg.server.views.named_queries import load_named_queries, named_queries_router
 from kg.server.openapi import document_sparql
-from kg.server.views.release import release_router
+from kg.server.views.release import release_router, served_data_router
 from kg.server.views.site import Site
 from kg.server.security_headers import SecurityHeaders
 from kg.server.settings import ServerSettings
@@ -49,8 +49,12 @@ def create_app(store_path: Path | None, settings: ServerSettings,
     app.include_router(named_queries_router(queries))
     mount_static(app)
     app.include_router(reconcile.router)
-    if settings.release:  # dumps, dataset description, resource pages (not with --data)
-        app.include_router(release_router(Path(settings.release)))
+    # The release served (its pages, search, browse), None with --data or --store; pages render it in their chrome.
+    app.state.site = site
+    if app.state.site:  # dumps, dataset description, resource pages (not with --data)
+        app.include_router(release_router(app.state.site))
+    else:  # --data or --store: a home page saying what is served
+        app.include_router(served_data_router())
     # Public read-only data: any origin may read, and no credentials are ever involved.
     app.add_middleware(
         CORSMiddleware,
