@@ -68,9 +68,15 @@ def test_the_manifest_is_a_valid_0_2_manifest(service, schemas):
     assert manifest["identifierSpace"] == "https://w3id.org/diplomacy-kg/entity/"
     assert manifest["schemaSpace"] == "https://w3id.org/diplomacy-kg/ontology#"
     assert {t["id"] for t in manifest["defaultTypes"]} >= {"Person", "State", "Organization", "Event"}
-    # Every advertised sub-service answers.
+    # Every advertised sub-service answers, and the view and preview links stay on this instance
+    # (here its public URL), not on the public base IRI, which a local instance does not serve.
+    view = manifest["view"]["url"].replace("{{id}}", "kim-jong-un")
+    assert view == f"{service.base_url}/entity/kim-jong-un"
+    assert service.get(view, headers={"Accept": "text/html"}).status_code == 200
     preview = manifest["preview"]["url"].replace("{{id}}", "kim-jong-un")
-    assert service.get(preview).status_code == 200
+    assert preview.startswith(service.base_url)
+    card = service.get(preview)
+    assert card.status_code == 200 and f'href="{service.base_url}/entity/kim-jong-un"' in card.text
     for kind, where in manifest["suggest"].items():
         assert service.get(where["service_url"] + where["service_path"], params={"prefix": "k"}).status_code == 200
     propose = manifest["extend"]["propose_properties"]
@@ -160,26 +166,65 @@ def test_property_constraints(service, schemas):
         "took_part": {"query": "Trump", "properties": [{"pid": "participantIn", "v": {"id": "hanoi-summit"}}]},
         "by_name": {"query": "Pompeo", "type": "Person",
                     "properties": [{"pid": "participantIn", "v": "Pompeo news conference"}]},
-        "not_there": {"query": "Pompeo", "properties": [{"pid": "participantIn", "v": {"id": "singapore-summit"}}]},
         "office": {"query": "Ri", "properties": [{"pid": "positionsHeld", "v": "Foreign Minister"}]},
         "facts_only": {"properties": [{"pid": "qid", "v": "Q473239"}]},
         "summit_day": {"properties": [{"pid": "startDate", "v": "2019-02-27"}], "type": "Event"},
     })
-    assert [c["id"] for c in body["took_part"]["result"]] == ["donald-trump"]
-    assert [c["id"] for c in body["by_name"]["result"]] == ["mike-pompeo"]
-    assert body["not_there"]["result"] == []
-    assert [c["id"] for c in body["office"]["result"]] == ["ri-yong-ho"]
+    assert body["took_part"]["result"][0]["id"] == "donald-trump" and body["took_part"]["result"][0]["match"]
+    assert body["by_name"]["result"][0]["id"] == "mike-pompeo" and body["by_name"]["result"][0]["match"]
+    assert body["office"]["result"][0]["id"] == "ri-yong-ho"
     assert body["facts_only"]["result"][0]["id"] == "mike-pompeo" and body["facts_only"]["result"][0]["match"]
     assert [c["id"] for c in body["summit_day"]["result"]] == ["hanoi-summit"]
+
+
+def test_agreeing_properties_raise_a_score_and_disagreeing_ones_lower_it(service, schemas):
+    """As OpenRefine uses them: properties refine the scores of the candidates a name finds, they do not filter."""
+    plain = reconcile(service, schemas, {"q": {"query": "Kim", "type": "Person"}})["q"]["result"]
+    kim = next(c for c in plain if c["id"] == "kim-jong-un")
+    assert kim["score"] == 80 and not kim["match"]  # a one-word alias
+    body = reconcile(service, schemas, {
+        "agrees": {"query": "Kim", "type": "Person",
+                   "properties": [{"pid": "participantIn", "v": {"id": "hanoi-summit"}}]},
+        "disagrees": {"query": "Kim", "type": "Person",
+                      "properties": [{"pid": "participantIn", "v": {"id": "pompeo-news-conference"}}]},
+    })
+    agrees = body["agrees"]["result"][0]
+    assert agrees["id"] == "kim-jong-un" and agrees["score"] > kim["score"] and agrees["match"]
+    disagrees = next(c for c in body["disagrees"]["result"] if c["id"] == "kim-jong-un")
+    assert disagrees["score"] < kim["score"] and not disagrees["match"]
+
+
+def test_the_documented_example_finds_pompeo(service, schemas):
+    """docs/wikidata.md's example batch: Pompeo is found, though he is not among the summit's participants."""
+    body = reconcile(service, schemas, {
+        "q0": {"query": "Kim Jong-un"},
+        "q1": {"query": "Pompeo", "type": "Person",
+               "properties": [{"pid": "participantIn", "v": {"id": "hanoi-summit"}}]}})
+    assert body["q0"]["result"][0]["id"] == "kim-jong-un" and body["q0"]["result"][0]["match"]
+    assert body["q1"]["result"][0]["id"] == "mike-pompeo" and not body["q1"]["result"][0]["match"]
+
+
+@pytest.mark.parametrize("query, words", [
+    ({"quer": "Kim"}, "unknown field"),
+    ({"query": ""}, "needs a non-empty"),
+    ({"query": "   "}, "needs a non-empty"),
+    ({"query": "Kim", "type": "Unicorn"}, "unknown type"),
+    ({"query": "Kim", "properties": [{"pid": "shoeSize", "v": 42}]}, "unknown property"),
+    ("Kim", "JSON object"),
+])
+def test_one_bad_query_gets_an_empty_result_and_the_others_their_answers(service, schemas, query, words):
+    response = service.post(SERVICE, data={"queries": json.dumps({"bad": query, "good": {"query": "Kim Jong Un"}})},
+                            headers={"Origin": ORIGIN})
+    assert response.status_code == 200
+    body = response.json()
+    valid(schemas, "reconciliation-result-batch", body)
+    assert body["bad"]["result"] == [] and words in body["bad"]["error"]
+    assert body["good"]["result"][0]["id"] == "kim-jong-un"
 
 
 @pytest.mark.parametrize("queries, status, words", [
     ("not json", 400, "not JSON"),
     ("[]", 400, "JSON object"),
-    (json.dumps({"q": {"quer": "Kim"}}), 400, "unknown field"),
-    (json.dumps({"q": {"query": ""}}), 400, "needs a non-empty"),
-    (json.dumps({"q": {"query": "Kim", "type": "Unicorn"}}), 400, "unknown type"),
-    (json.dumps({"q": {"query": "Kim", "properties": [{"pid": "shoeSize", "v": 42}]}}), 400, "unknown property"),
     (json.dumps({f"q{i}": {"query": "Kim"} for i in range(101)}), 413, "at most 100"),
 ])
 def test_bad_requests_get_a_clear_4xx(service, queries, status, words):
@@ -245,6 +290,12 @@ def test_data_extension(service, schemas):
     assert summit["endDate"] == [{"date": "2019-02-28T00:00:00Z"}]
     assert summit["type"] == [{"id": "Summit", "name": "Summit"}] and summit["qid"] == []
     assert all(values == [] for values in body["rows"]["no-such-entity"].values())
+    event = service.post(SERVICE, data={"extend": json.dumps({"ids": ["hanoi-summit"], "properties": [
+        {"id": "place"}, {"id": "participants"}]})}).json()
+    valid(schemas, "data-extension-response", event)
+    assert event["rows"]["hanoi-summit"]["place"] == [{"id": "hanoi", "name": "Hanoi"}]
+    assert {"id": "kim-jong-un", "name": "Kim Jong Un"} in event["rows"]["hanoi-summit"]["participants"]
+    assert {m["id"] for m in event["meta"]} == {"place", "participants"}
     by_get = service.get(SERVICE, params={"extend": json.dumps(query)}).json()
     assert by_get == body
 

@@ -83,6 +83,8 @@ class IndexedEntity:
     qid: str | None = None
     positions: list[str] = field(default_factory=list)  # "Secretary of State, United States"
     events: list[tuple[str, str | None, str]] = field(default_factory=list)  # (IRI, registry id or None, label)
+    participants: list[tuple[str, str | None, str]] = field(default_factory=list)  # of an event: (IRI, id, label)
+    places: list[tuple[str, str | None, str]] = field(default_factory=list)  # where an event happened: (IRI, id, label)
     dates: dict[str, list[str]] = field(default_factory=dict)  # date/startDate/endDate -> ISO values
 
 
@@ -293,11 +295,20 @@ def _add_article_facts(store: Store, entities: dict[str, IndexedEntity], prefix:
           OPTIONAL { GRAPH ?h { ?event rdfs:label ?name } }
         } GROUP BY ?actor ?event ORDER BY ?actor ?event""")
     for row in events:
-        actor = entities.get(row["actor"].value)
+        actor, event = entities.get(row["actor"].value), entities.get(row["event"].value)
         if actor is not None:
-            event = row["event"].value
-            registry_id = event[len(prefix):] if event in entities else None
-            actor.events.append((event, registry_id, row["label"].value if row["label"] else event))
+            iri = row["event"].value
+            actor.events.append((iri, event.id if event else None, row["label"].value if row["label"] else iri))
+        if event is not None:
+            iri = row["actor"].value
+            event.participants.append((iri, actor.id if actor else None, actor.label if actor else iri))
+    places = store.query(QUERY_PREFIXES + """
+        SELECT DISTINCT ?event ?place WHERE { GRAPH ?g { ?event dipl:place ?place } } ORDER BY ?event ?place""")
+    for row in places:
+        event, place = entities.get(row["event"].value), entities.get(row["place"].value)
+        if event is not None:
+            iri = row["place"].value
+            event.places.append((iri, place.id if place else None, place.label if place else iri))
     positions = store.query(QUERY_PREFIXES + """
         SELECT DISTINCT ?holder ?title ?of WHERE {
           GRAPH ?g { ?position dipl:holder ?holder ; dipl:positionTitle ?title .

@@ -2,18 +2,20 @@
 
 - GET `/reconcile` without parameters: the service manifest;
 - GET `?queries=` or POST form field `queries`: a batch of reconciliation queries, each answered
-  with candidates (id, name, type, score, match), filtered by type (with subclasses) and by
-  property constraints (e.g. `participantIn` a given event);
+  with candidates (id, name, type, score, match), filtered by type (with subclasses) and rescored by
+  property values (e.g. `participantIn` a given event: agreeing raises the score, disagreeing lowers it);
+  a query that cannot be answered (a blank cell, an unknown type or property) gets an empty result
+  with an `error`, and the rest of the batch its answers;
 - GET `?extend=` or POST form field `extend`: data extension (label, type, Wikidata QID, positions
-  held, events taken part in, dates);
+  held, events taken part in; of an event its dates, place and participants);
 - `/reconcile/preview?id=`: a small HTML card; `/reconcile/suggest/{entity,type,property}?prefix=`:
   auto-complete; `/reconcile/extend/propose?type=`: the properties worth fetching for a type.
 
 Ids are the registry entity ids (`kim-jong-un`), under identifierSpace `{base}entity/`; types are
 ontology class local names (`Person`) under schemaSpace, the ontology namespace. Matching is
 kg.integrations.entity_index's; the index is built once per server process, in a query thread of
-`app.state.executor`. The manifest's absolute URLs start with the configured public URL
-(`settings.public_url`), never with a Host header a client sent. CORS comes from the app's
+`app.state.executor`. The manifest's absolute URLs, the view and preview links included, start with
+this instance's configured public URL (`settings.public_url`), never with a Host header a client sent. CORS comes from the app's
 middleware, on every route. Errors are the project's JSON `{"status", "error", "message"}`.
 
 Hostile input: every input is bounded, and what is over a bound is refused with a 4xx naming the
@@ -50,7 +52,8 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from starlette.exceptions import HTTPException
 from starlette.formparsers import parse_options_header
 
-from kg.integrations.entity_index import DIPL, Candidate, EntityIndex, IndexedEntity, normalize, qid_in
+from kg.integrations.entity_index import (DIPL, MATCH_THRESHOLD, Candidate, EntityIndex, IndexedEntity, normalize,
+                                         qid_in)
 from kg.sparql.executor import QueryTimeout
 from kg.server.errors import error_response
 
@@ -102,9 +105,12 @@ def _dates(prop: str) -> Callable[[IndexedEntity, EntityIndex], list[dict]]:
     return values
 
 
-def _events(entity: IndexedEntity, index: EntityIndex) -> list[dict]:
-    return [{"id": registry_id, "name": label} if registry_id else {"str": label}
-            for _, registry_id, label in entity.events]
+def _linked(attribute: str) -> Callable[[IndexedEntity, EntityIndex], list[dict]]:
+    """The values of an entity-valued attribute (events, participants, places): registry entities by id, others by name."""
+    def values(entity: IndexedEntity, index: EntityIndex) -> list[dict]:
+        return [{"id": registry_id, "name": label} if registry_id else {"str": label}
+                for _, registry_id, label in getattr(entity, attribute)]
+    return values
 
 
 PROPERTIES = {p.id: p for p in (
@@ -120,7 +126,10 @@ PROPERTIES = {p.id: p for p in (
     Property("positionsHeld", "positions held", "offices held, as the articles state them (dipl:holdsPosition)",
              lambda e, i: [{"str": p} for p in e.positions], ("Person",)),
     Property("participantIn", "events taken part in", "events the entity took part in (dipl:participant)",
-             _events, ("Actor",), EVENT_TYPE),
+             _linked("events"), ("Actor",), EVENT_TYPE),
+    Property("participants", "participants", "who took part in the event (dipl:participant)",
+             _linked("participants"), (EVENT_TYPE,), "Actor"),
+    Property("place", "place", "where the event happened (dipl:place)", _linked("places"), (EVENT_TYPE,), "Place"),
     Property("date", "date", "the day (or year) the event happened (dipl:date)", _dates("date"), (EVENT_TYPE,)),
     Property("startDate", "start date", "the first day of the event (dipl:startDate)", _dates("startDate"),
              (EVENT_TYPE,)),
@@ -310,7 +319,7 @@ def manifest(index: EntityIndex, root: str) -> dict:
         "identifierSpace": f"{index.base}entity/",
         "schemaSpace": DIPL,
         "serviceVersion": service_version,
-        "view": {"url": f"{index.base}entity/{{{{id}}}}"},
+        "view": {"url": f"{root}/entity/{{{{id}}}}"},  # this instance's pages, not the public base's
         "defaultTypes": [_type_json(index, t) for t in DEFAULT_TYPES if t in index.classes],
         "preview": {"url": f"{root}/reconcile/preview?id={{{{id}}}}", "width": PREVIEW_WIDTH,
                     "height": PREVIEW_HEIGHT},
@@ -335,13 +344,21 @@ def _json_object(text: str, field: str) -> dict:
 
 
 def answer_queries(index: EntityIndex, batch: dict, deadline: float = float("inf")) -> dict:
-    """Answer every query of a batch, under the same keys; each query is scored on its own."""
+    """Answer every query of a batch, under the same keys; each query is scored on its own, and a query
+    that cannot be answered (400) gets an empty result with an `error`, not the whole batch."""
     if len(batch) > BATCH_SIZE:
         raise RequestProblem(413, f"a batch holds at most {BATCH_SIZE} queries, not {len(batch)}")
     answers = {}
     for key, query in batch.items():
         _in_time(deadline)
-        answers[key] = {"result": [_candidate_json(index, c) for c in _answer(index, key, query, deadline)]}
+        try:
+            answers[key] = {"result": [_candidate_json(index, c) for c in _answer(index, key, query, deadline)]}
+        except RequestProblem as problem:
+            if problem.status != 400:  # a bound exceeded (413) refuses the whole batch, before any work
+                raise
+            # As OpenRefine expects: one bad row (a blank cell, an unknown type) gets no candidates,
+            # the others their answers; the message says why.
+            answers[key] = {"result": [], "error": str(problem)}
     return answers
 
 
@@ -379,18 +396,43 @@ def _answer(index: EntityIndex, key: str, query: Any, deadline: float = float("i
     for t in types or []:
         if index.class_id(t) not in index.classes:
             raise RequestProblem(400, f"{name}: unknown type {_shown(t)}; see /reconcile/suggest/type")
-    keep = _constraints(index, name, constraints, deadline)
+    checks = _constraints(index, name, constraints, deadline)
     if (text or "").strip():
-        return index.search(text, types, keep, limit)
-    found = index.with_facts(keep, types, limit + 1)
+        return with_properties(index.search(text, types, limit=MAX_CANDIDATES), checks)[:limit]
+    found = index.with_facts(lambda entity: all(check(entity) for _, check in checks), types, limit + 1)
     # Facts alone identify an entity with certainty only through its QID.
     certain = len(found) == 1 and any(c.get("pid") == "qid" for c in constraints)
     return [Candidate(e, 100 if certain else 50, certain) for e in found[:limit]]
 
 
+AGREEMENT_GAIN = 0.75  # share of the distance to 100 a candidate gains when every property agrees
+DISAGREEMENT_LOSS = 0.25  # share of its score a candidate loses when no property agrees
+
+
+def with_properties(candidates: list[Candidate],
+                    checks: list[tuple[str, Callable[[IndexedEntity], bool]]]) -> list[Candidate]:
+    """Candidates found by name, rescored by the query's properties, as OpenRefine expects of them: each
+    agreeing property raises the score toward 100 ("Kim" at 80 whose event agrees: 95), each disagreeing
+    one lowers it, and none is dropped. A candidate is a `match` when it scores at least MATCH_THRESHOLD,
+    every property agrees, and no other candidate reaches the threshold."""
+    if not checks:
+        return candidates
+    rescored = []
+    for candidate in candidates:
+        agreed = [check(candidate.entity) for _, check in checks]
+        share = sum(agreed) / len(agreed)
+        score = candidate.score + (100 - candidate.score) * AGREEMENT_GAIN * share \
+            - candidate.score * DISAGREEMENT_LOSS * (1 - share)
+        rescored.append((round(score, 1), all(agreed), candidate.entity))
+    rescored.sort(key=lambda item: (-item[0], item[2].label))
+    certain = [entity for score, agrees, entity in rescored if score >= MATCH_THRESHOLD]
+    return [Candidate(entity, score, match=agrees and len(certain) == 1 and certain[0] is entity)
+            for score, agrees, entity in rescored]
+
+
 def _constraints(index: EntityIndex, name: str, constraints: list,
-                 deadline: float = float("inf")) -> Callable[[IndexedEntity], bool]:
-    """The property constraints of a query as one predicate: every constraint must hold."""
+                 deadline: float = float("inf")) -> list[tuple[str, Callable[[IndexedEntity], bool]]]:
+    """The property constraints of a query, each (property id, whether an entity has a wanted value)."""
     checks, values = [], 0
     for constraint in constraints:
         if not isinstance(constraint, dict) or not isinstance(constraint.get("pid"), str) or "v" not in constraint:
@@ -406,8 +448,8 @@ def _constraints(index: EntityIndex, name: str, constraints: list,
         for value in wanted:
             for text in _value_texts(value):
                 _bounded(text, f"{name}: a value of property {pid}")
-        checks.append(_property_check(index, pid, wanted, deadline))
-    return lambda entity: all(check(entity) for check in checks)
+        checks.append((pid, _property_check(index, pid, wanted, deadline)))
+    return checks
 
 
 def _value_texts(value: Any) -> list[str]:
@@ -445,8 +487,9 @@ def _property_check(index: EntityIndex, pid: str, wanted: list,
         return lambda e: any(d.startswith(t.strip()) for d in e.dates.get(pid, []) for t in texts)
     # Text-valued properties: the wanted words appear in a value (case, accents, punctuation folded).
     names = [normalize(t) for t in texts] + [normalize(i) for i in ids]
-    return lambda e: any(n and n in normalize(value.get("str") or value.get("name", ""))
-                         for value in PROPERTIES[pid].values(e, index) for n in names)
+    return lambda e: any(value.get("id") in ids or any(n and n in normalize(value.get("str") or value.get("name", ""))
+                                                       for n in names)
+                         for value in PROPERTIES[pid].values(e, index))
 
 
 def _candidate_json(index: EntityIndex, candidate: Candidate) -> dict:
@@ -513,11 +556,12 @@ async def preview(request: Request, id: str = "") -> Response:
     entity = index.identify(id)
     if entity is None:
         return HTMLResponse(f"<p>No entity with id {html.escape(id)!s}.</p>", status_code=404)
-    return HTMLResponse(preview_html(index, entity))
+    return HTMLResponse(preview_html(index, entity, _root(request)))
 
 
-def preview_html(index: EntityIndex, entity: IndexedEntity) -> str:
-    """A self-contained card (no scripts, no external resources) that fits the manifest's iframe."""
+def preview_html(index: EntityIndex, entity: IndexedEntity, root: str) -> str:
+    """A self-contained card (no scripts, no external resources) that fits the manifest's iframe; the
+    name links to the entity's page on this instance (`root`)."""
     e = html.escape
     rows = [("Type", ", ".join(_type_json(index, t)["name"] for t in entity.types))]
     if entity.aliases:
@@ -529,6 +573,10 @@ def preview_html(index: EntityIndex, entity: IndexedEntity) -> str:
         rows.append(("Positions", "; ".join(entity.positions)))
     if entity.events:
         rows.append(("Events", "; ".join(label for _, _, label in entity.events)))
+    if entity.places:
+        rows.append(("Place", "; ".join(label for _, _, label in entity.places)))
+    if entity.participants:
+        rows.append(("Participants", "; ".join(label for _, _, label in entity.participants)))
     for prop in ("date", "startDate", "endDate"):
         if entity.dates.get(prop):
             rows.append((PROPERTIES[prop].name.capitalize(), ", ".join(entity.dates[prop])))
@@ -538,7 +586,7 @@ def preview_html(index: EntityIndex, entity: IndexedEntity) -> str:
             f"{e(entity.label)}</title><style>body{{font:13px/1.35 sans-serif;margin:6px}}"
             "h1{font-size:15px;margin:0 0 4px}p{margin:0 0 4px}th{text-align:left;vertical-align:top;"
             "padding-right:6px;color:#555}</style></head><body>"
-            f"<h1><a href=\"{e(entity.iri)}\" target=\"_blank\" rel=\"noopener\">{e(entity.label)}</a></h1>"
+            f"<h1><a href=\"{e(root)}/entity/{e(entity.id)}\" target=\"_blank\" rel=\"noopener\">{e(entity.label)}</a></h1>"
             f"{description}<table>{body}</table></body></html>")
 
 
