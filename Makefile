@@ -9,11 +9,20 @@ INSTALLED := $(VENV)/.installed
 
 .PHONY: serve test browser
 
+# `make serve` installs what serving needs; `make test` adds the test extras (playwright, schemathesis, ...).
+TEST_INSTALLED := $(VENV)/.installed-test
+
 $(INSTALLED): pyproject.toml
+	@echo "installing diplomacy-kg into $(VENV) (first run, or pyproject.toml changed)"
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --upgrade pip
-	$(VENV)/bin/pip install --quiet -e '.[test]'
+	$(VENV)/bin/pip install --quiet -e .
 	touch $(INSTALLED)
+
+$(TEST_INSTALLED): $(INSTALLED)
+	@echo "installing the test extras into $(VENV)"
+	$(VENV)/bin/pip install --quiet -e '.[test]'
+	touch $(TEST_INSTALLED)
 
 # The pages' JavaScript comes from npm (package.json, package-lock.json): `npm ci` when node_modules/ is missing or
 # older than the lockfile, then vendor_js.py copies what the pages load into kg/static/vendor/ (not in git).
@@ -40,5 +49,5 @@ browser:
 #   .venv/bin/pytest -m conformance                 the W3C protocol suite and reconciliation schemas (need ../shared)
 # The conformance material comes from the shared/ folder beside the clone, or KG_SHARED=/path/to/shared: without
 # it those tests are left out with a message at the end, and with CI=true the run fails instead.
-test: $(INSTALLED) $(STATIC) browser
+test: $(TEST_INSTALLED) $(STATIC) browser
 	$(VENV)/bin/pytest -q

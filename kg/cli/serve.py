@@ -51,8 +51,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "(default: the listening address)")
     parser.add_argument("--cache-dir", type=Path, default=None,
                         help="where stores loaded from --data are kept (default: ~/.cache/diplomacy-kg/stores)")
-    parser.add_argument("--build-dir", type=Path, default=Path("build"),
-                        help="build folder of the published release (default: %(default)s)")
+    parser.add_argument("--build-dir", type=Path, default=None,
+                        help="build folder of the published release (default: the project's build/)")
     parser.add_argument("--queries", type=Path, default=None, metavar="DIR",
                         help="folder of named queries (*.rq) served at /queries (default: queries/ of the project)")
     parser.set_defaults(run=run)
@@ -79,6 +79,8 @@ def run(args: argparse.Namespace) -> int:
             _check_store(args.store, args.timeout)
         else:
             store_path = load_data_store(args.data, args.cache_dir) if args.data else _release_store(args.build_dir)
+            if not args.data:
+                print(f"kg serve: serving release {store_path.parent.name}", file=sys.stderr, flush=True)
     except (StoreLoadError, ReleaseUnavailable, RemoteStoreUnavailable, RemoteStoreError) as error:
         print(f"kg serve: {error}", file=sys.stderr)
         return 1
@@ -126,10 +128,10 @@ def _public_url(url: str) -> str:
 
 
 def _queries_folder(given: Path | None) -> Path:
-    """The named queries' folder: the option, else queries/ of the project ($KG_PROJECT or here)."""
-    from kg.pipeline.build import default_project
+    """The named queries' folder: the option, else queries/ of the project (see kg.cli.project)."""
+    from kg.cli.project import find_project
 
-    return (given or default_project().root / "queries").resolve()
+    return (given or find_project().root / "queries").resolve()
 
 
 def _check_store(url: str, timeout: float) -> None:
@@ -146,21 +148,28 @@ class ReleaseUnavailable(Exception):
     """There is no published release to serve yet."""
 
 
-def _release_store(build_dir: Path) -> Path:
+def _release_store(build_dir: Path | None) -> Path:
     """Build the release if it is missing or stale (the same gate as `kg build`) and return its store.
 
     When the build fails, the last complete release is served (with the reasons on stderr), so a bad
-    edit never takes the endpoint down; with no release at all there is nothing to serve.
+    edit never takes the endpoint down; with no release at all there is nothing to serve. What it does
+    is said on stderr as it goes (a first build of a large corpus takes minutes).
     """
-    from kg.pipeline.build import BuildFilesError, ValidationFailed, default_project, ensure_release
+    from kg.cli.progress import count_articles, progress
+    from kg.cli.project import default_build_dir, find_project
+    from kg.pipeline.build import BuildFilesError, ValidationFailed, ensure_release
     from kg.release.layout import current_release
     from kg.seeds.reader import SeedError
     from kg.validate.shacl import ShapesError
 
+    project = find_project()
+    build_dir = (build_dir or default_build_dir()).resolve()
     try:
-        return ensure_release(build_dir.resolve(), default_project(), os.environ.get("KG_BASE_IRI")).store_path
+        with progress("kg serve", f"checking the release in {build_dir} against the {count_articles(project.articles)} "
+                                  f"article(s) of {project.root}; building it if missing or stale"):
+            return ensure_release(build_dir, project, os.environ.get("KG_BASE_IRI")).store_path
     except (SeedError, ValidationFailed, ShapesError, BuildFilesError) as error:
-        previous = current_release(build_dir.resolve())
+        previous = current_release(build_dir)
         if previous is None:
             raise ReleaseUnavailable(f"the build failed and no release was published before:\n{error}") from None
         print(f"kg serve: the build failed; serving the last complete release {previous.id}:\n{error}",
