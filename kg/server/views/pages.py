@@ -378,24 +378,19 @@ def ontology_page(store: Store, site: Site) -> dict:
             "template": "ontology.html"}
 
 
-HOME_LISTS = """
-PREFIX dipl: <https://w3id.org/diplomacy-kg/ontology#>
-PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
-SELECT DISTINCT ?base ?item ?type WHERE {
-  ?item a ?type .
-  FILTER(STRSTARTS(STR(?item), STR(?base)))
-  FILTER(?type IN (dipl:Person, dipl:State, dipl:GovernmentOrganization, dipl:InternationalOrganization,
-                   dipl:NewsMedia, dipl:Organization, dipl:City, dipl:Region, dipl:Facility, dipl:Topic,
-                   dipl:Summit, dipl:Meeting, dipl:Dinner, dipl:PressConference, dipl:Speech, dipl:NewsReport,
-                   dipl:HistoricalEvent, dipl:Event, dipl:Claim, <http://schema.org/NewsArticle>))
-}"""
+HOME_ARTICLES = 10  # articles named on the home page; the rest are a link to the listing away
 
 
 def home_page(store: Store, site: Site) -> dict:
-    """The dataset at a glance: articles, actors, events and claims, grouped by type."""
+    """The dataset at a glance, the same size at any corpus size: its numbers, the kinds of things in it
+    with their counts (from the release's description, linking to /browse), and a few articles."""
     reader = Reader(store, site)
-    groups: dict[str, list[Value]] = {}
-    for row in store.query(HOME_LISTS, substitutions={Variable("base"): Literal(site.base)}, use_default_graph_as_union=True):
-        groups.setdefault(reader.label(row["type"]), []).append(reader.value(row["item"]))
-    return {"groups": sorted((k, sorted(v, key=lambda x: x.text)) for k, v in groups.items()),
+    article_class = NamedNode(PREFIXES["schema"] + "NewsArticle")
+    articles = []
+    for quad in store.quads_for_pattern(None, RDF_TYPE, article_class, None):
+        if len(articles) == HOME_ARTICLES:
+            break
+        if isinstance(quad.subject, NamedNode) and quad.subject.value.startswith(site.base):
+            articles.append(reader.value(quad.subject))
+    return {"articles": articles, "article_count": site.class_counts.get(article_class.value, len(articles)),
             "statistics": site.statistics}

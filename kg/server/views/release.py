@@ -11,7 +11,9 @@ from pyoxigraph import NamedNode, Store
 from kg.server.conneg import HTML, JSON, choose_for
 from kg.server.views.dumps import dumps_router
 from kg.server.views.graphs import graphs_router
+from kg.server.views.browse import browse_router
 from kg.server.views.resources import resources_router, run
+from kg.server.views.search import search_router
 from kg.server.views.shapes import shapes_router
 from kg.server.views.site import Site, render
 
@@ -22,6 +24,8 @@ def release_router(site: Site) -> APIRouter:
     """The routes over one release folder (its store is the executor's; its files are read here)."""
     router = APIRouter()
     router.include_router(dumps_router(site))
+    router.include_router(search_router(site))
+    router.include_router(browse_router(site))
     router.include_router(resources_router(site))
     router.include_router(shapes_router(site))
     router.include_router(graphs_router(site))

@@ -28,6 +28,7 @@ from kg.rdf.vocabulary import ONTOLOGY_GRAPH, PREFIXES
 from kg.server.conneg import GRAPH_FORMATS, HTML, Representation, choose_for
 from kg.server.errors import error_response
 from kg.server.views.pages import LABEL_PROPERTIES, Reader, home_page, ontology_page, resource_page
+from kg.server.views.browse import Hierarchy, type_counts
 from kg.server.views.site import ONTOLOGY_IRI, Site
 
 _BY_FORMAT = {rep.serializer: rep for rep in GRAPH_FORMATS}
@@ -150,8 +151,12 @@ def resources_router(site: Site) -> APIRouter:
         router.add_api_route(route, dereference, methods=["GET", "HEAD"], include_in_schema=False)
 
     async def home(request: Request) -> Response:
-        """What the dataset is, its size, dumps, endpoint, example queries, and everything in it."""
-        page = await run(request, lambda store: home_page(store, site))
+        """What the dataset is, its size, dumps, endpoint, example queries, and the kinds of things in it."""
+        def context(store: Store) -> dict:
+            return {**home_page(store, site),
+                    "types": type_counts(site, Hierarchy.from_store(store), Reader(store, site))}
+
+        page = await run(request, context)
         return Response(site.render("home.html", page=page, title="Diplomacy KG"), media_type=HTML.content_type,
                         headers={"Vary": "Accept"})
 
