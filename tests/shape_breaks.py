@@ -75,6 +75,12 @@ RELATED = span(2578, 2620)  # a "Read more:" link
 SUMMIT_PARTY = "part:hanoi-summit--kim-jong-un"
 POMPEO_ATTRIBUTION = "att:pompeo-rejects-dprk-claims--dprk-asked-for-partial-sanctions-relief"
 NO_AGREEMENT = "out:hanoi-summit--NoAgreement"
+TRUMP_STATEMENT = "st:trump-productive-but-no-signing"  # a coded statement (013)
+PESKOV_POSITIVE = "att:peskov-negotiation-not-interrupted--negotiation-process-not-interrupted"  # "certainly positive"
+PESKOV_HEDGED = "att:peskov-no-tangible-agreements--no-tangible-agreements-possible-yet"  # "probably"
+INFERRED_DATING = f"<{A}/dating/peskov-no-tangible-agreements--date>"
+SECRETARY_OF_STATE = "e:us-secretary-of-state"
+POMPEO_POSITION = "pos:mike-pompeo--secretary-of-state"
 
 BREAKS = [
     # -- the article ------------------------------------------------------------------------
@@ -373,6 +379,66 @@ BREAKS = [
           replace("pr:yongbyon-offer", "dipl:inExchangeFor", '"partial sanctions relief"^^xsd:token')),
     Break("Proposal-concerns", "nodeKind", "pr:yongbyon-offer",
           add("pr:yongbyon-offer", "dipl:concerns", '"Yongbyon"')),
+    # -- facts versus claims, the reporting chain, hedges and evaluations ---------------------------
+    Break("ArticleVoice-accordingTo", "minCount", TRUMP_STATEMENT, delete(TRUMP_STATEMENT, "dipl:accordingTo")),
+    Break("ArticleVoice-accordingTo", "maxCount", TRUMP_STATEMENT, add(TRUMP_STATEMENT, "dipl:accordingTo", "e:kcna")),
+    Break("ArticleVoice-accordingTo", "class", TRUMP_STATEMENT, replace(TRUMP_STATEMENT, "dipl:accordingTo", "e:hanoi")),
+    Break("Proposal-attribution", "minCount", "pr:yongbyon-offer",
+          "DELETE WHERE { pr:yongbyon-offer dipl:attribution ?a . ?a ?p ?o }"),
+    Break("Attribution-evaluation", "maxCount", PESKOV_POSITIVE, add(PESKOV_POSITIVE, "dipl:evaluation", "dipl:Negative")),
+    Break("Attribution-evaluation", "in", PESKOV_POSITIVE, replace(PESKOV_POSITIVE, "dipl:evaluation", "dipl:Glowing")),
+    Break("Attribution-hedge", "datatype", PESKOV_HEDGED, replace(PESKOV_HEDGED, "dipl:hedge", '"probably"')),
+    Break("ReportingChain-citesSource", "class", "st:peskov-negotiation-not-interrupted",
+          add("st:peskov-negotiation-not-interrupted", "dipl:citesSource", '"the White House"')),
+    Break("ReportingChain-withInputsFrom", "class", "a:", replace("a:", "dipl:withInputsFrom", "e:hanoi")),
+    # -- event coding --------------------------------------------------------------------------------
+    Break("CodedAct-sourceActor", "minCount", TRUMP_STATEMENT, delete(TRUMP_STATEMENT, "dipl:sourceActor")),
+    Break("CodedAct-sourceActor", "class", TRUMP_STATEMENT, replace(TRUMP_STATEMENT, "dipl:sourceActor", "e:hanoi")),
+    Break("CodedAct-targetActor", "minCount", TRUMP_STATEMENT, delete(TRUMP_STATEMENT, "dipl:targetActor")),
+    Break("CodedAct-targetActor", "class", TRUMP_STATEMENT, replace(TRUMP_STATEMENT, "dipl:targetActor", '"Kim"')),
+    Break("CodedAct-quadClass", "minCount", TRUMP_STATEMENT, delete(TRUMP_STATEMENT, "dipl:quadClass")),
+    Break("CodedAct-quadClass", "maxCount", TRUMP_STATEMENT,
+          add(TRUMP_STATEMENT, "dipl:quadClass", "dipl:VerbalConflict")),
+    Break("CodedAct-quadClass", "in", TRUMP_STATEMENT, replace(TRUMP_STATEMENT, "dipl:quadClass", "dipl:Friendly")),
+    Break("CodedAct-goldsteinScale", "minCount", TRUMP_STATEMENT, delete(TRUMP_STATEMENT, "dipl:goldsteinScale")),
+    Break("CodedAct-goldsteinScale", "maxCount", TRUMP_STATEMENT,
+          add(TRUMP_STATEMENT, "dipl:goldsteinScale", '"3.4"^^xsd:decimal')),
+    Break("CodedAct-goldsteinScale", "datatype", TRUMP_STATEMENT,
+          replace(TRUMP_STATEMENT, "dipl:goldsteinScale", '"0.4"')),
+    Break("CodedActScoreShape", "dshapes:ScoreMatchesCode", TRUMP_STATEMENT,
+          replace(TRUMP_STATEMENT, "dipl:goldsteinScale", '"3.4"^^xsd:decimal')),
+    Break("CodedActScoreShape", "dshapes:ScoreMatchesCode", TRUMP_STATEMENT,
+          replace(TRUMP_STATEMENT, "dipl:quadClass", "dipl:VerbalConflict")),
+    # -- dates with their evidence -----------------------------------------------------------------
+    Break("DatingShape", "or", INFERRED_DATING, delete(INFERRED_DATING, "dipl:inference")),
+    Break("Dating-datedProperty", "minCount", INFERRED_DATING, delete(INFERRED_DATING, "dipl:datedProperty")),
+    Break("Dating-datedProperty", "maxCount", INFERRED_DATING, add(INFERRED_DATING, "dipl:datedProperty", "dipl:endDate")),
+    Break("Dating-datedProperty", "in", INFERRED_DATING, replace(INFERRED_DATING, "dipl:datedProperty", "dipl:place")),
+    Break("Dating-dateGroundedBy", "minCount", INFERRED_DATING, delete(INFERRED_DATING, "dipl:dateGroundedBy")),
+    Break("Dating-dateGroundedBy", "maxCount", INFERRED_DATING, add(INFERRED_DATING, "dipl:dateGroundedBy", CAPTION)),
+    Break("Dating-dateGroundedBy", "class", INFERRED_DATING, replace(INFERRED_DATING, "dipl:dateGroundedBy", CAPTION)),
+    Break("Dating-dateEvidence", "minCount", INFERRED_DATING, delete(INFERRED_DATING, "dipl:dateEvidence")),
+    Break("Dating-dateEvidence", "maxCount", INFERRED_DATING,
+          add(INFERRED_DATING, "dipl:dateEvidence", "dipl:StatedDate")),
+    Break("Dating-dateEvidence", "in", INFERRED_DATING, replace(INFERRED_DATING, "dipl:dateEvidence", "dipl:Guessed")),
+    Break("Dating-inference", "maxCount", INFERRED_DATING, add(INFERRED_DATING, "dipl:inference", '"another reason"@en')),
+    Break("Dating-inference", "datatype", INFERRED_DATING,
+          replace(INFERRED_DATING, "dipl:inference", '"the quote continues"')),
+    Break("DatedEvidence-dating", "minCount", "ev:kcna-report", delete("ev:kcna-report", "dipl:dating")),
+    Break("DatedEvidence-dating", "class", "ev:kcna-report", add("ev:kcna-report", "dipl:dating", THURSDAY)),
+    # -- offices, places and organisations of states ---------------------------------------------
+    Break("Office-jurisdiction", "minCount", SECRETARY_OF_STATE, delete(SECRETARY_OF_STATE, "dipl:jurisdiction")),
+    Break("Office-jurisdiction", "maxCount", SECRETARY_OF_STATE, add(SECRETARY_OF_STATE, "dipl:jurisdiction", "e:china")),
+    Break("Office-jurisdiction", "nodeKind", SECRETARY_OF_STATE,
+          replace(SECRETARY_OF_STATE, "dipl:jurisdiction", '"United States"')),
+    Break("Office-counterpart", "nodeKind", SECRETARY_OF_STATE,
+          add(SECRETARY_OF_STATE, "dipl:counterpart", '"Foreign Minister"')),
+    Break("PositionHeld-office", "maxCount", POMPEO_POSITION, add(POMPEO_POSITION, "dipl:office", "e:dprk-leader")),
+    Break("PositionHeld-office", "class", POMPEO_POSITION, replace(POMPEO_POSITION, "dipl:office", "e:united-states")),
+    Break("Located-country", "maxCount", "e:manila", add("e:manila", "dipl:country", "e:china")),
+    Break("Located-country", "nodeKind", "e:manila", replace("e:manila", "dipl:country", '"Philippines"')),
+    Break("Located-belongsToState", "maxCount", "e:kcna", add("e:kcna", "dipl:belongsToState", "e:china")),
+    Break("Located-belongsToState", "nodeKind", "e:kcna", replace("e:kcna", "dipl:belongsToState", '"DPRK"')),
 ]
 
 

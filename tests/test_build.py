@@ -81,9 +81,8 @@ def test_the_article_is_described_as_a_news_article(release_store):
     # The Hanoi summit: place, dates, outcome, and what it follows.
     """e:hanoi-summit a dipl:Summit ; dipl:place e:hanoi ; dipl:startDate "2019-02-27"^^xsd:date ;
        dipl:endDate "2019-02-28"^^xsd:date ; dipl:follows e:singapore-summit ; dipl:eventType cameo:046 ;
-       dipl:outcome [ a dipl:NoAgreement ] , [ a dipl:AgreementToContinueTalks ] ;
-       dipl:participant e:donald-trump , e:kim-jong-un ;
-       dipl:participation [ dipl:participantActor e:vietnam ; dipl:participantRole dipl:Host ]""",
+       dipl:outcome [ a dipl:NoAgreement ] ; dipl:participant e:donald-trump , e:kim-jong-un ;
+       dipl:participation [ dipl:participantActor e:north-korea ; dipl:participantRole dipl:Party ]""",
     """e:singapore-summit dipl:place e:singapore ; dipl:date "2018"^^xsd:gYear""",
     """ev:hanoi-summit-dinner a dipl:Dinner ; dipl:date "2019-02-27"^^xsd:date ; dipl:partOf e:hanoi-summit""",
     # Trump's Thursday press conference and what he said.
@@ -107,11 +106,12 @@ def test_the_article_is_described_as_a_news_article(release_store):
     """ev:wang-yi-ri-kil-song-meeting dipl:place e:beijing ; dipl:date "2019-02-28"^^xsd:date ;
        dipl:participant e:wang-yi , e:ri-kil-song .
        st:wang-yi-urges-commitment dipl:speaker e:wang-yi ; dipl:topic e:denuclearization , e:peace-regime""",
-    # Peskov for the Kremlin; Dujarric for Guterres.
+    # Peskov for the Kremlin, Dujarric for the UN; Guterres in his own words.
     """st:peskov-negotiation-not-interrupted dipl:speaker e:dmitry-peskov ; dipl:onBehalfOf e:kremlin ;
        dipl:date "2019-02-28"^^xsd:date""",
-    """st:guterres-courageous-diplomacy dipl:speaker e:stephane-dujarric ; dipl:onBehalfOf e:antonio-guterres ;
-       dipl:quotation [ nif:anchorOf "courageous diplomacy" ]""",
+    """st:guterres-courageous-diplomacy dipl:speaker e:antonio-guterres ;
+       dipl:quotation [ nif:anchorOf "courageous diplomacy" ] .
+       st:guterres-appreciates-effort dipl:speaker e:stephane-dujarric ; dipl:onBehalfOf e:united-nations""",
     # Moon's March First speech.
     """ev:moon-march-first-speech a dipl:Speech ; dipl:commemorates e:march-first-movement ;
        dipl:date "2019-03-01"^^xsd:date .
@@ -123,9 +123,10 @@ def test_the_article_is_described_as_a_news_article(release_store):
        cl:dprk-demanded-lifting-of-all-sanctions dipl:attribution [ prov:agent e:ri-yong-ho ; dipl:stance dipl:Denies ] ,
            [ prov:agent e:donald-trump ; dipl:stance dipl:Asserts ]""",
     # The Yongbyon offer.
-    """pr:yongbyon-offer dipl:proposer e:north-korea ; dipl:proposedTo e:united-states ;
+    """pr:yongbyon-offer a dipl:Claim ; dipl:proposer e:north-korea ; dipl:proposedTo e:united-states ;
        dipl:offer "dismantle its Yongbyon nuclear plant"@en ; dipl:inExchangeFor "partial sanctions relief"@en ;
-       dipl:concerns e:yongbyon-nuclear-facility""",
+       dipl:concerns e:yongbyon-nuclear-facility ;
+       dipl:attribution [ prov:agent e:ri-yong-ho ; dipl:stance dipl:Asserts ]""",
 ])
 def test_the_graph_says_what_the_article_says(release_store, pattern):
     assert ask(release_store, pattern), pattern
@@ -166,6 +167,8 @@ CERTAIN_QIDS = {
     "moon-jae-in": "Q21001", "united-nations": "Q1065", "us-department-of-state": "Q789915",
     "united-states": "Q30", "china": "Q148", "russia": "Q159", "north-korea": "Q423", "south-korea": "Q884",
     "vietnam": "Q881", "singapore": "Q334", "beijing": "Q956", "hanoi": "Q1858", "manila": "Q1461",
+    "philippines": "Q928", "president-of-the-united-states": "Q11696", "us-secretary-of-state": "Q14213",
+    "un-secretary-general": "Q81066",
 }
 
 

@@ -44,16 +44,20 @@ def test_who_said_what_gives_speaker_date_words_and_span(release_store):
     for row in rows:
         assert text[int(row["begin"]):int(row["end"])] == row["text"]
     guterres = [row for row in rows if row["text"] == "courageous diplomacy"]
-    assert guterres == [{**guterres[0], "speakerLabel": "Stephane Dujarric", "onBehalfOfLabel": "Antonio Guterres",
-                         "date": "2019-02-28", "kind": "verbatim"}]
+    # Guterres himself praised the summit (line 38); Dujarric is not named there.
+    assert guterres == [{**guterres[0], "speakerLabel": "Antonio Guterres", "date": "2019-02-28", "kind": "verbatim"}]
+    assert "onBehalfOfLabel" not in guterres[0]
     speakers = {row["speakerLabel"] for row in rows}
-    assert {"Donald Trump", "Ri Yong Ho", "Mike Pompeo", "Wang Yi", "Dmitry Peskov", "Moon Jae-in",
-            "Korean Central News Agency", "Russia", "Stephane Dujarric"} == speakers
+    assert {"Donald Trump", "Ri Yong Ho", "Mike Pompeo", "Wang Yi", "Dmitry Peskov", "Moon Jae-in", "Antonio Guterres",
+            "Korean Central News Agency", "Russia", "Stephane Dujarric", "CGTN"} == speakers
 
 
 def test_disputed_claims_show_who_asserts_and_who_denies(release_store):
     rows = {row["claim"].rsplit("/", 1)[1]: row for row in run(release_store, "disputed-claims")}
-    assert set(rows) == {"dprk-demanded-lifting-of-all-sanctions", "dprk-asked-for-partial-sanctions-relief"}
+    assert set(rows) == {"dprk-demanded-lifting-of-all-sanctions", "dprk-asked-for-partial-sanctions-relief",
+                         "summit-collapsed-over-sanctions-demand"}
+    reason = rows["summit-collapsed-over-sanctions-demand"]  # Trump's reason for the collapse, which Ri disputes
+    assert (reason["assertedBy"], reason["deniedBy"]) == ("Donald Trump", "Ri Yong Ho")
     demanded = rows["dprk-demanded-lifting-of-all-sanctions"]
     assert set(demanded["assertedBy"].split("; ")) == {"Donald Trump", "Mike Pompeo"}
     assert demanded["deniedBy"] == "Ri Yong Ho"

@@ -9,7 +9,7 @@ import pytest
 from pyoxigraph import Store
 
 from conftest import REPO, run_kg
-from kg.integrations.quickstatements import OFFICES, quoted, time_value
+from kg.integrations.quickstatements import quoted, time_value
 
 SANDBOX = "Q4115189"  # the Wikidata sandbox item: stands in for a summit item in the fixture below
 ITEM = r"Q[1-9][0-9]*"
@@ -123,7 +123,7 @@ def test_the_export_is_deterministic(seed_export, built_release):
 
 def test_a_linked_event_gets_participants_place_and_dates(linked_export):
     triples = {(s["item"], s["property"], s["value"]) for s in linked_export}
-    for participant in ("Q22686", "Q56226", "Q30", "Q423", "Q881"):
+    for participant in ("Q22686", "Q56226", "Q30", "Q423"):
         assert (SANDBOX, "P710", participant) in triples
     # The inverse only on people's items, not on states.
     assert {(i, v) for i, p, v in triples if p == "P1344"} == {("Q22686", SANDBOX), ("Q56226", SANDBOX)}
@@ -139,7 +139,6 @@ def test_every_statement_is_backed_by_the_graph(linked_export, linked_summit_rel
     store = Store.read_only(str(current_release(linked_summit_release).store_path))
     entity = {row["q"].value.rsplit("/", 1)[1]: row["e"].value for row in store.query(
         "SELECT ?e ?q WHERE { GRAPH ?g { ?e <http://schema.org/sameAs> ?q } }")}
-    office = {qid: key for key, qid in OFFICES.items()}
     dipl = "https://w3id.org/diplomacy-kg/ontology#"
     for statement in linked_export:
         item, prop, value, refs = statement["item"], statement["property"], statement["value"], statement["references"]
@@ -153,9 +152,8 @@ def test_every_statement_is_backed_by_the_graph(linked_export, linked_summit_rel
         if prop in patterns:
             where = patterns[prop]
         elif prop == "P39":
-            title, jurisdiction = office[value]
-            where = (f"?p <{dipl}holder> <{entity[item]}> ; <{dipl}positionTitle> \"{title}\"@en ; "
-                     f"<{dipl}positionOf> <{entity[jurisdiction]}>")
+            # The office is an item of the registry that links this QID; the position is of that office.
+            where = f"?p <{dipl}holder> <{entity[item]}> ; <{dipl}office> <{entity[value]}>"
         else:
             term = {"P585": "date", "P580": "startDate", "P582": "endDate"}[prop]
             day, _ = check_time(value)
@@ -189,3 +187,28 @@ def test_values_that_v1_cannot_carry_are_refused():
 def test_no_release_is_a_clear_error(tmp_path):
     result = run_kg("export", "quickstatements", "--build-dir", tmp_path)
     assert result.returncode == 1 and "run `kg build` first" in result.stderr
+
+
+def test_p39_comes_from_the_registrys_office_items(seed_export, tmp_path):
+    """The office QIDs live in the seed registry, not in code: unlinking an office there removes its P39."""
+    from kg.integrations.quickstatements import export_quickstatements
+    from kg.release.layout import current_release
+    import datetime
+
+    batch, _ = seed_export
+    assert ("Q473239", "P39", "Q14213") in {(s["item"], s["property"], s["value"])
+                                            for s in map(parse_line, batch.splitlines())}
+    project = tmp_path / "project"
+    for folder in ("ontology", "seeds", "shapes"):
+        shutil.copytree(REPO / folder, project / folder)
+    registry = project / "seeds" / "entities.yaml"
+    text = registry.read_text(encoding="utf-8")
+    linked = "    jurisdiction: united-states\n    wikidata: Q14213\n"
+    assert linked in text
+    registry.write_text(text.replace(linked, "    jurisdiction: united-states\n"), encoding="utf-8")
+    result = run_kg("build", "--build-dir", project / "build", env={"KG_PROJECT": str(project)})
+    assert result.returncode == 0, result.stderr
+    store = Store.read_only(str(current_release(project / "build").store_path))
+    export = export_quickstatements(store, datetime.date(2024, 5, 1))
+    assert not any(c.property == "P39" and c.value == "Q14213" for c in export.commands)
+    assert any("Mike Pompeo (Q473239) holds the position 'Secretary of State'" in u.fact for u in export.unexpressed)

@@ -46,7 +46,7 @@ CASES = {
         MAPPING, "{claim: dprk-position-will-not-change, stance: asserts}",
         "{claim: dprk-position-will-not-change, stance: claims}", "unknown stance 'claims' (known: asserts, denies)"),
     "unknown role": (
-        MAPPING, "{actor: vietnam, role: host}", "{actor: vietnam, role: caterer}", "unknown role 'caterer'"),
+        MAPPING, "{actor: china, role: host}", "{actor: china, role: caterer}", "unknown role 'caterer'"),
     "unknown CAMEO code": (
         MAPPING, 'cameo: "017"', 'cameo: "999"', "unknown CAMEO code '999'"),
     "malformed Wikidata id": (
@@ -59,6 +59,32 @@ CASES = {
         "unknown key 'audiense' in a statement"),
     "invalid YAML": (
         MAPPING, "  - id: yongbyon-offer\n", "  - id: [yongbyon-offer\n", "invalid YAML"),
+    "date from another sentence without its reason": (
+        MAPPING, "      words: Thursday\n      in: Kremlin spokesperson Dmitry Peskov said Thursday\n      because: the quote "
+        "continues Peskov's Thursday remarks (\"But, at the same time, ...\")\n",
+        "      words: Thursday\n      in: Kremlin spokesperson Dmitry Peskov said Thursday\n",
+        "the date words 'Thursday' are outside the item's quote, so the date is inferred: say why"),
+    "reason for a date that is the item's own": (
+        MAPPING, "    when: Thursday\n    paraphrase: welcomed",
+        "    when: {words: Thursday, because: it says so}\n    paraphrase: welcomed",
+        "'because' is for a date inferred from words outside the item's quote"),
+    "hedge that the speaker did not say": (
+        MAPPING, "{claim: no-tangible-agreements-possible-yet, stance: asserts, hedge: probably}",
+        "{claim: no-tangible-agreements-possible-yet, stance: asserts, hedge: perhaps}",
+        "hedge not found in the statement's quotes: 'perhaps'"),
+    "unknown evaluation": (
+        MAPPING, "{claim: china-optimistic-about-talks, stance: asserts, evaluation: positive}",
+        "{claim: china-optimistic-about-talks, stance: asserts, evaluation: glowing}", "unknown evaluation 'glowing'"),
+    "actors of an uncoded act": (
+        MAPPING, '    cameo: "039"   # Express intent to mediate: "vowed to help Kim and Trump reach" an agreement\n', "",
+        "'source' and 'target' are the actors of a coded act: give its CAMEO code ('cameo') too"),
+    "position of another jurisdiction than its office": (
+        MAPPING, "title: Secretary of State, office: us-secretary-of-state,",
+        "title: Secretary of State, office: us-secretary-of-state, of: china,",
+        "'china' is not the jurisdiction of the office 'us-secretary-of-state'"),
+    "a city in something that is not a state": (
+        REGISTRY, "    country: vietnam\n", "    country: kcna\n",
+        "'kcna' is a NewsMedia, which cannot be the state a place lies in"),
     "unresolvable time expression": (
         MAPPING, "when: Thursday\n    paraphrase: welcomed", "when: Moscow\n    paraphrase: welcomed",
         "cannot resolve the time expression 'Moscow'"),

@@ -6,7 +6,7 @@ value Wikidata can hold (a day or a year):
 
 - P710 participant on an event item, and P1344 participant in (its inverse) on a person's item;
 - P276 location, P585 point in time, P580 start time, P582 end time, P361 part of, on event items;
-- P39 position held, when the office has a Wikidata item (OFFICES: title + jurisdiction -> item).
+- P39 position held, when the position's office (`dipl:office`, an item of the seed registry) has a Wikidata item.
 
 Every statement carries one reference: S854 the article's URL, S577 its publication date, S813
 retrieved (see `retrieved_date`), and S1683 the article's own words that ground the fact (the
@@ -32,15 +32,6 @@ WD = PREFIXES["wd"]
 MAX_STRING = 400  # Wikibase's limit for string and monolingual text values
 UNSAFE_IN_VALUE = re.compile(r"[\t\r\n|]")  # column separators of V1 (QuickStatements 3 splits on every |)
 ITEM = re.compile(r"^Q[1-9][0-9]*$")
-
-# Offices as Wikidata items, keyed by the position title and the QID of the state or organization
-# the graph says it is held in. Only items confirmed in public sources (see docs/wikidata.md);
-# an office missing here is reported as unexpressed, never guessed.
-OFFICES = {
-    ("President", "Q30"): "Q11696",  # President of the United States
-    ("Secretary of State", "Q30"): "Q14213",  # United States Secretary of State
-    ("Secretary-General", "Q1065"): "Q81066",  # Secretary-General of the United Nations
-}
 
 # Event properties whose dipl: term is skos:exactMatch to the Wikidata property (ontology/diplomacy.ttl).
 EVENT_ITEM_PROPERTIES = {"place": "P276", "partOf": "P361"}
@@ -261,15 +252,16 @@ class _Builder:
 
     def positions(self) -> None:
         f = self.facts
-        for row in f.select("""SELECT DISTINCT ?g ?position ?holder ?title ?of WHERE { GRAPH ?g {
+        # Offices are registry items (entities graph); their QIDs are only those the registry links with certainty.
+        for row in f.select("""SELECT DISTINCT ?g ?position ?holder ?title ?of ?office WHERE { GRAPH ?g {
                 ?position dipl:holder ?holder ; dipl:positionTitle ?title .
-                OPTIONAL { ?position dipl:positionOf ?of } } }"""):
+                OPTIONAL { ?position dipl:positionOf ?of } OPTIONAL { ?position dipl:office ?office } } }"""):
             graph, holder, title = row["g"].value, row["holder"].value, row["title"].value
             if holder not in f.qids:
                 continue
             of = row["of"].value if row["of"] else None
             fact = f"{f.name(holder)} holds the position {title!r}" + (f" of {f.name(of)}" if of else "")
-            office = OFFICES.get((title, f.qids.get(of, "")))
+            office = f.qids.get(row["office"].value) if row["office"] else None
             if office is None:
                 self.lack(fact, "P39 position held: no Wikidata item is known for the office")
                 continue

@@ -24,8 +24,9 @@ from kg.rdf.jsonld import ContextBuilder, JsonLdContext
 from kg.seeds.mapping import ARTICLES_FOLDER, Registry, load_article, seed_registry
 from kg.release.layout import DUMP_FORMATS, LAYOUT, VALIDATION_REPORT_FILE, Release, current_release
 from kg.release.writer import TEMPORARY_SUFFIX, GraphParts, has_dump_parts, naming, publish_release, remove_leftovers, write_dump_parts, write_whole
-from kg.rdf.vocabulary import CAMEO, DEFAULT_BASE, ENTITIES_GRAPH, ONTOLOGY_GRAPH, SKOS, Iris
-from kg.rdf.graphs import article_quads, article_sources, canonical, ontology_quads, registry_quads, registry_sources
+from kg.rdf.vocabulary import DEFAULT_BASE, ENTITIES_GRAPH, ONTOLOGY_GRAPH, Iris
+from kg.rdf.graphs import (article_quads, article_sources, cameo_table, canonical, ontology_quads, registry_quads,
+                            registry_sources)
 from kg.seeds.reader import SeedError, SeedProblem
 from kg.validate.shacl import (Gate, ValidationResult, Violation, conforming_result, load_shapes,
                          write_report_turtle)
@@ -154,8 +155,9 @@ def files_under(folder: str, prefix: str) -> Iterator[tuple[str, str]]:
                                          "does not follow: move or copy the folder here, or link its files")])
 
 
-def cameo_codes(ontology: list[Quad]) -> set[str]:
-    return {q.object.value for q in ontology if q.predicate == SKOS.notation and q.subject.value.startswith(CAMEO.iri)}
+def cameo_codes(ontology: list[Quad]) -> dict:
+    """The CAMEO codes of the ontology, each with its quad class and Goldstein score (kg.rdf.graphs.cameo_table)."""
+    return cameo_table(ontology)
 
 
 class ArticleCache:

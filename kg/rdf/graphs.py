@@ -13,6 +13,7 @@ from kg.rdf.vocabulary import (A, CAMEO, DIPL, ENTITIES_GRAPH, GAF, NIF, ONTOLOG
                                english, typed)
 from kg.seeds.mapping import (ArticleMapping, Claim, Event, Position, Proposal, Registry, Span, Statement,
                         TimeExpression)
+from kg.seeds.records import INFERRED, CameoCode, Coding
 
 def ontology_quads(ontology_dir: Path, iris: Iris) -> list[Quad]:
     """The ontology and code lists (every `.ttl` in `ontology/`), in the ontology graph."""
@@ -32,8 +33,28 @@ def ontology_quads(ontology_dir: Path, iris: Iris) -> list[Quad]:
     return quads
 
 
+def cameo_table(ontology: Iterable[Quad]) -> dict[str, CameoCode]:
+    """The CAMEO table of the ontology (ontology/cameo.ttl): each code's quad class and Goldstein score."""
+    by_concept: dict[str, dict[str, str]] = {}
+    for quad in ontology:
+        if quad.subject.value.startswith(CAMEO.iri):
+            by_concept.setdefault(quad.subject.value, {})[quad.predicate.value] = quad.object.value
+    table = {}
+    for row in by_concept.values():
+        if SKOS.notation.value in row:
+            quad_class = row.get(DIPL.quadClass.value, "").removeprefix(DIPL.iri)
+            table[row[SKOS.notation.value]] = CameoCode(quad_class, row.get(DIPL.goldsteinScale.value, ""))
+    return table
+
+
+# Registry links: entity field, ontology property, written both ways (a symmetric property).
+REGISTRY_LINKS = (("country", "country", False), ("state", "belongsToState", False),
+                  ("jurisdiction", "jurisdiction", False))
+
+
 def registry_quads(registry: Registry, iris: Iris) -> list[Quad]:
-    """The shared entities: type, labels, description and certain Wikidata links."""
+    """The shared entities: type, labels, description, certain Wikidata links, the state a place lies in or an
+    organisation belongs to, an office's jurisdiction and counterparts."""
     graph = iris.graph(ENTITIES_GRAPH)
     quads = []
     for entity in registry.entities.values():
@@ -47,6 +68,13 @@ def registry_quads(registry: Registry, iris: Iris) -> list[Quad]:
             item = WD[entity.wikidata]
             quads.append(Quad(node, SCHEMA.sameAs, item, graph))
             quads.append(Quad(node, SKOS.exactMatch, item, graph))
+        for field_name, term, _ in REGISTRY_LINKS:
+            if getattr(entity, field_name):
+                quads.append(Quad(node, DIPL[term], iris.entity(getattr(entity, field_name)), graph))
+        for other in entity.counterparts:
+            # dipl:counterpart is symmetric: both directions, so queries need no reasoner.
+            quads.append(Quad(node, DIPL.counterpart, iris.entity(other), graph))
+            quads.append(Quad(iris.entity(other), DIPL.counterpart, node, graph))
     return quads
 
 
@@ -95,17 +123,48 @@ class ArticleGraph:
             self.add(subject, GAF.denotedBy, self.mention(span))
 
     def date(self, subject: NamedNode, predicate: NamedNode, time: TimeExpression | None) -> None:
+        """The date, its time expression, and how it was obtained (a dipl:Dating with its evidence)."""
         if time is None:
             return
         self.add(subject, predicate, typed(time.value, "date" if time.precision == "day" else "gYear"))
         expression = self.span_node(time.span, DIPL.TimeExpression)
         self.add(subject, DIPL.dateGroundedBy, expression)
+        term = predicate.value.removeprefix(DIPL.iri)
+        dating = self.iris.local(self.article.id, "dating", f"{subject.value.rsplit('/', 1)[1]}--{term}")
+        self.add(subject, DIPL.dating, dating)
+        self.add(dating, A, DIPL.Dating)
+        self.add(dating, DIPL.datedProperty, predicate)
+        self.add(dating, DIPL.dateGroundedBy, expression)
+        self.add(dating, DIPL.dateEvidence, DIPL[time.evidence])
+        if time.inference:
+            self.add(dating, DIPL.inference, english(time.inference))
         self.add(expression, DIPL.resolvedDate, typed(time.value, "date" if time.precision == "day" else "gYear"))
         self.add(expression, DIPL.resolvedAgainst, typed(self.article.published.isoformat(), "date"))
         self.add(expression, DIPL.resolutionRule, Literal(time.rule))
 
     def label_of(self, item_id: str) -> str:
         return self.registry.entities[item_id].label
+
+    def coded(self, node: NamedNode, coding: Coding | None) -> None:
+        """A coded act: its CAMEO code, the quad class and Goldstein score of the code, source and target actors."""
+        if coding is None:
+            return
+        self.add(node, DIPL.eventType, CAMEO[coding.code])
+        if coding.quad_class:
+            self.add(node, DIPL.quadClass, DIPL[coding.quad_class])
+        if coding.goldstein:
+            self.add(node, DIPL.goldsteinScale, typed(coding.goldstein, "decimal"))
+        self.actors(node, coding.sources, coding.targets)
+
+    def actors(self, node: NamedNode, sources: Iterable[str], targets: Iterable[str]) -> None:
+        for actor in sources:
+            self.add(node, DIPL.sourceActor, self.iris.entity(actor))
+        for actor in targets:
+            self.add(node, DIPL.targetActor, self.iris.entity(actor))
+
+    def in_article_voice(self, node: NamedNode) -> None:
+        """What the article states in its own voice rests on its publisher's word."""
+        self.add(node, DIPL.accordingTo, self.iris.entity(self.article.publisher))
 
     # -- sections ------------------------------------------------------------------------------
 
@@ -125,6 +184,8 @@ class ArticleGraph:
             self.add(node, DIPL.photoCredit, self.iris.entity(a.photo_credit))
         if a.credit_line:
             self.add(node, SCHEMA.creditText, Literal(a.credit_line))
+        for source in a.inputs_from:
+            self.add(node, DIPL.withInputsFrom, self.iris.entity(source))
         for segment in a.segments:
             seg = self.span_node(segment.span, DIPL[segment.kind])
             self.add(seg, DIPL.lineNumber, typed(segment.line, "positiveInteger"))
@@ -142,8 +203,8 @@ class ArticleGraph:
         if event.label:
             self.add(node, RDFS.label, english(event.label))
         self.denoted_by(node, event.spans)
-        if event.cameo:
-            self.add(node, DIPL.eventType, CAMEO[event.cameo])
+        self.in_article_voice(node)
+        self.coded(node, event.coding)
         if event.place:
             self.add(node, DIPL.place, self.iris.entity(event.place))
         self.date(node, DIPL.date, event.date)
@@ -161,6 +222,9 @@ class ArticleGraph:
                                                f"in {event.label or self.label_of(event.id)}"))
         for previous in event.follows:
             self.add(node, DIPL.follows, self.ref(previous))
+        for previous in event.hours_after:
+            self.add(node, DIPL.hoursAfter, self.ref(previous))
+            self.add(node, DIPL.follows, self.ref(previous))
         if event.part_of:
             self.add(node, DIPL.partOf, self.ref(event.part_of))
         if event.commemorates:
@@ -173,6 +237,7 @@ class ArticleGraph:
             self.add(out, A, DIPL[outcome.type])
             self.add(out, RDFS.label, english(outcome.label))
             self.add(out, DIPL.outcomeOf, node)
+            self.in_article_voice(out)
             self.denoted_by(out, outcome.spans)
 
     def statement(self, statement: Statement) -> None:
@@ -180,9 +245,14 @@ class ArticleGraph:
         self.add(node, A, DIPL.Statement)
         said = (statement.quotations or statement.paraphrases)[0].anchor.strip(' ,."')
         when = f" on {statement.date.value}" if statement.date else ""
+        if statement.date and statement.date.evidence == INFERRED:
+            when += " (date inferred)"  # an inferred date is never presented as stated
         self.add(node, RDFS.label, english(f"{self.label_of(statement.speaker)}{when}: {said}"))
         self.denoted_by(node, statement.spans)
+        self.in_article_voice(node)  # that the statement was made is the article's word
         self.add(node, DIPL.speaker, self.iris.entity(statement.speaker))
+        for source in statement.cites:
+            self.add(node, DIPL.citesSource, self.iris.entity(source))
         if statement.on_behalf_of:
             self.add(node, DIPL.onBehalfOf, self.iris.entity(statement.on_behalf_of))
         if statement.made_at:
@@ -194,19 +264,22 @@ class ArticleGraph:
             self.add(node, DIPL.quotation, self.mention(span))
         for span in statement.paraphrases:
             self.add(node, DIPL.paraphrase, self.mention(span))
-        for claim_id, stance in statement.stances:
-            claim = self.ref(claim_id)
-            attribution = self.iris.local(self.article.id, "attribution", f"{statement.id}--{claim_id}")
-            self.add(node, DIPL[stance.lower()], claim)
+        for stance in statement.stances:
+            claim = self.ref(stance.claim)
+            attribution = self.iris.local(self.article.id, "attribution", f"{statement.id}--{stance.claim}")
+            self.add(node, DIPL[stance.stance.lower()], claim)
             self.add(claim, DIPL.attribution, attribution)
             self.add(attribution, A, DIPL.Attribution)
             self.add(attribution, PROV.agent, self.iris.entity(statement.speaker))
-            self.add(attribution, DIPL.stance, DIPL[stance])
+            self.add(attribution, DIPL.stance, DIPL[stance.stance])
             self.add(attribution, PROV.hadActivity, node)
+            if stance.evaluation:
+                self.add(attribution, DIPL.evaluation, DIPL[stance.evaluation])
+            if stance.hedge:
+                self.add(attribution, DIPL.hedge, english(stance.hedge))
         for topic in statement.topics:
             self.add(node, DIPL.topic, self.iris.entity(topic))
-        if statement.cameo:
-            self.add(node, DIPL.eventType, CAMEO[statement.cameo])
+        self.coded(node, statement.coding)
 
     def claim(self, claim: Claim) -> None:
         node = self.ref(claim.id)
@@ -221,10 +294,16 @@ class ArticleGraph:
             # dipl:contradicts is symmetric: write both directions so queries need no reasoner.
             self.add(node, DIPL.contradicts, self.ref(other))
             self.add(self.ref(other), DIPL.contradicts, node)
+        self.coded(node, claim.coding)
+        self.actors(node, claim.sources, claim.targets)
+        for term, span in (("object", claim.object), ("condition", claim.condition), ("reason", claim.reason)):
+            if span:
+                self.add(node, DIPL[term], english(span.anchor))
 
     def proposal(self, proposal: Proposal) -> None:
         node = self.ref(proposal.id)
         self.add(node, A, DIPL.Proposal)
+        self.add(node, A, DIPL.Claim)  # a proposal the article reports is a claim of its source
         self.add(node, RDFS.label, english(proposal.label))
         self.denoted_by(node, proposal.spans)
         self.add(node, DIPL.proposer, self.iris.entity(proposal.proposer))
@@ -234,8 +313,11 @@ class ArticleGraph:
             self.add(node, DIPL.proposedAt, self.ref(proposal.proposed_at))
         if proposal.offer:
             self.add(node, DIPL.offer, english(proposal.offer.anchor))
+            self.add(node, DIPL.object, english(proposal.offer.anchor))
         if proposal.in_exchange_for:
             self.add(node, DIPL.inExchangeFor, english(proposal.in_exchange_for.anchor))
+            self.add(node, DIPL.condition, english(proposal.in_exchange_for.anchor))
+        self.coded(node, proposal.coding)
         for concern in proposal.concerns:
             self.add(node, DIPL.concerns, self.iris.entity(concern))
         for topic in proposal.topics:
@@ -252,6 +334,9 @@ class ArticleGraph:
         self.add(node, DIPL.positionTitle, english(position.title))
         if position.of:
             self.add(node, DIPL.positionOf, self.iris.entity(position.of))
+        if position.office:
+            self.add(node, DIPL.office, self.iris.entity(position.office))
+        self.in_article_voice(node)
         self.add(node, DIPL.statedAsOf, typed(self.article.published.isoformat(), "date"))
         self.denoted_by(node, position.spans)
 

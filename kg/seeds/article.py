@@ -5,20 +5,21 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from kg.seeds.context import ArticleReader
 from kg.seeds.fields import Fields, check_id
 from kg.seeds.grounding import find_all
 from kg.seeds.reader import SeedError, SeedProblem, load_yaml
-from kg.seeds.records import EVENT_TYPES, ArticleMapping, Event, Registry, Statement
+from kg.seeds.records import EVENT_TYPES, INFERRED, ArticleMapping, Event, Registry, Statement
 from kg.seeds.sections import SECTIONS, read_section
 from kg.seeds.structure import read_mentions, read_structure
 
 LANGUAGE_PATTERN = re.compile(r"^[a-z]{2,3}(?:-[A-Za-z0-9]{2,8})*$")
 MAPPING_KEYS = frozenset({"article", "structure", "mentions"} | {section.name for section in SECTIONS})
-ARTICLE_KEYS = frozenset({"id", "text", "publisher", "url", "published", "language", "photo_credit", "credit_line"})
+ARTICLE_KEYS = frozenset({"id", "text", "publisher", "url", "published", "language", "photo_credit", "credit_line",
+                          "inputs_from"})
 
 
 @dataclass(frozen=True)
@@ -31,6 +32,7 @@ class ArticleMetadata:
     language: str | None
     photo_credit: str | None
     credit_line: str | None
+    inputs_from: list[str]
 
 
 def read_text(folder: Path, meta: Fields, file: str, problems: list[SeedProblem]) -> str:
@@ -67,7 +69,10 @@ def read_metadata(reader: ArticleReader, meta: Fields) -> ArticleMetadata:
     credit_line = meta.text("credit_line")
     if credit_line and not find_all(reader.text, credit_line):
         problems.append(meta.get("credit_line").problem(f"credit line not found in the article text: {credit_line!r}"))
-    return ArticleMetadata(article_id, publisher, url, language, photo_credit, credit_line)
+    inputs_from = reader.refer_all(meta.items("inputs_from"), "a source the article has inputs from", reader.actors)
+    if inputs_from and not credit_line:
+        meta.problem("'inputs_from' names the sources of the credit line: give the 'credit_line' too")
+    return ArticleMetadata(article_id, publisher, url, language, photo_credit, credit_line, inputs_from)
 
 
 def check_item_references(reader: ArticleReader, items: dict[str, list]) -> None:
@@ -76,15 +81,18 @@ def check_item_references(reader: ArticleReader, items: dict[str, list]) -> None
              "claims": {c.id for c in items["claims"]}, "statements": {s.id for s in items["statements"]},
              "proposals": {p.id for p in items["proposals"]}}
     local["about"] = local["events"] | local["proposals"]
+    local["claims or proposals"] = local["claims"] | local["proposals"]
     reader.check_references(local)
 
 
 def date_from_occasion(statements: list[Statement], events: list[Event]) -> None:
-    """A statement without its own date takes the date of the event it was made at."""
+    """A statement without its own date takes the date of the event it was made at: an inferred date."""
     for statement in statements:
         if statement.date is None and statement.made_at:
             occasion = next((e for e in events if e.id == statement.made_at), None)
-            statement.date = occasion.date if occasion else None
+            if occasion and occasion.date:
+                statement.date = replace(occasion.date, evidence=INFERRED,
+                                         inference=f"made at {occasion.label or occasion.id}, which the text dates")
 
 
 def load_article(folder: Path, registry: Registry, cameo_codes: set[str], root: Path) -> ArticleMapping:
@@ -110,4 +118,4 @@ def load_article(folder: Path, registry: Registry, cameo_codes: set[str], root: 
     return ArticleMapping(metadata.id, reader.text, metadata.publisher, metadata.url, reader.published,
                           metadata.language, metadata.photo_credit, metadata.credit_line, segments, mentions,
                           items["events"], items["statements"], items["claims"], items["proposals"],
-                          items["positions"], file)
+                          items["positions"], file, metadata.inputs_from)

@@ -17,9 +17,13 @@ PLACE_TYPES = frozenset({"State", "City", "Region", "Facility"})
 EVENT_TYPES = frozenset(
     {"Event", "Meeting", "Summit", "Dinner", "PressConference", "Speech", "NewsReport", "HistoricalEvent"}
 )
-ENTITY_TYPES = ACTOR_TYPES | PLACE_TYPES | EVENT_TYPES | {"Topic"}
-ROLES = {"party": "Party", "host": "Host", "visitor": "Visitor", "speaker": "Speaker", "reporter": "Reporter"}
+ENTITY_TYPES = ACTOR_TYPES | PLACE_TYPES | EVENT_TYPES | {"Topic", "Office"}
+ROLES = {"party": "Party", "host": "Host", "visitor": "Visitor", "speaker": "Speaker", "reporter": "Reporter",
+         "performer": "Performer"}
 STANCES = {"asserts": "Asserts", "denies": "Denies"}
+EVALUATIONS = {"positive": "Positive", "negative": "Negative"}
+# The kinds of evidence for a date (ontology: dipl:DateEvidence).
+STATED, RESOLVED, INFERRED = "StatedDate", "ResolvedDate", "InferredDate"
 OUTCOME_TYPES = {"no-agreement": "NoAgreement", "agreement-to-continue-talks": "AgreementToContinueTalks"}
 
 
@@ -44,6 +48,8 @@ class TimeExpression:
     value: str  # ISO date (YYYY-MM-DD) or year (YYYY)
     precision: str  # "day" or "year"
     rule: str
+    evidence: str = RESOLVED  # STATED, RESOLVED or INFERRED: see `dating_evidence`
+    inference: str | None = None  # for an inferred date: why words outside the item's own date it
 
 
 @dataclass(frozen=True)
@@ -55,6 +61,10 @@ class Entity:
     description: str | None
     wikidata: str | None
     source: SeedProblem  # file and line of the definition (message unused)
+    country: str | None = None  # a place: the state it lies in
+    state: str | None = None  # an organisation: the state it belongs to
+    jurisdiction: str | None = None  # an office: the state or organisation it belongs to
+    counterparts: tuple[str, ...] = ()  # an office: offices of other jurisdictions with the same function
 
 
 @dataclass
@@ -89,6 +99,36 @@ class Participation:
 
 
 @dataclass(frozen=True)
+class Coding:
+    """An act coded as GDELT codes it: the CAMEO code, the quad class and Goldstein score its table gives,
+    the source actors and the target actors."""
+
+    code: str
+    quad_class: str  # a dipl:QuadClass local name, such as "VerbalCooperation"
+    goldstein: str  # decimal, as the table writes it
+    sources: tuple[str, ...]
+    targets: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class CameoCode:
+    """One row of the CAMEO table (ontology/cameo.ttl): the quad class and Goldstein score of a code."""
+
+    quad_class: str
+    goldstein: str
+
+
+@dataclass(frozen=True)
+class Stance:
+    """A statement's stance on a claim, with the hedge and evaluation the speaker attaches to it."""
+
+    claim: str
+    stance: str  # "Asserts" or "Denies"
+    evaluation: str | None = None  # "Positive" or "Negative"
+    hedge: str | None = None  # the speaker's words, e.g. "probably"
+
+
+@dataclass(frozen=True)
 class Outcome:
     type: str
     label: str
@@ -113,6 +153,8 @@ class Event:
     commemorates: str | None = None
     topics: list[str] = field(default_factory=list)
     outcomes: list[Outcome] = field(default_factory=list)
+    hours_after: list[str] = field(default_factory=list)
+    coding: Coding | None = None
 
 
 @dataclass
@@ -127,9 +169,11 @@ class Statement:
     date: TimeExpression | None = None
     quotations: list[Span] = field(default_factory=list)
     paraphrases: list[Span] = field(default_factory=list)
-    stances: list[tuple[str, str]] = field(default_factory=list)  # (claim id, stance)
+    stances: list[Stance] = field(default_factory=list)
     topics: list[str] = field(default_factory=list)
     cameo: str | None = None
+    coding: Coding | None = None
+    cites: list[str] = field(default_factory=list)  # actors the speaker says the statement rests on
 
 
 @dataclass
@@ -141,6 +185,12 @@ class Claim:
     about: list[str] = field(default_factory=list)
     topics: list[str] = field(default_factory=list)
     contradicts: list[str] = field(default_factory=list)
+    coding: Coding | None = None  # the act the claim reports, coded
+    sources: list[str] = field(default_factory=list)  # who carries out the act, when not coded
+    targets: list[str] = field(default_factory=list)
+    object: Span | None = None
+    condition: Span | None = None
+    reason: Span | None = None
 
 
 @dataclass
@@ -156,6 +206,7 @@ class Proposal:
     proposed_at: str | None = None
     concerns: list[str] = field(default_factory=list)
     topics: list[str] = field(default_factory=list)
+    coding: Coding | None = None
 
 
 @dataclass
@@ -166,6 +217,7 @@ class Position:
     of: str | None
     spans: list[Span]
     line: int
+    office: str | None = None
 
 
 @dataclass
@@ -186,6 +238,7 @@ class ArticleMapping:
     proposals: list[Proposal]
     positions: list[Position]
     mapping_file: str
+    inputs_from: list[str] = field(default_factory=list)  # sources the credit line names ("agencies")
 
     def line_of(self, offset: int) -> int:
         """1-based line of the article text that contains `offset`."""

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from kg.seeds.context import ArticleReader
 from kg.seeds.fields import Fields
 from kg.seeds.records import (
+    EVALUATIONS,
     EVENT_TYPES,
     OUTCOME_TYPES,
     ROLES,
@@ -20,6 +21,7 @@ from kg.seeds.records import (
     Participation,
     Position,
     Proposal,
+    Stance,
     Statement,
 )
 
@@ -47,7 +49,6 @@ def read_event(reader: ArticleReader, fields: Fields, earlier: list[Event]) -> E
     spans = reader.anchors(fields)
     own = spans[0] if spans else None
     event = Event(event_id or "", None if in_registry else event_type, label, spans, fields.line,
-                  cameo=reader.cameo(fields),
                   place=reader.refer(fields.get("place"), "a place", reader.places),
                   date=reader.time_expression(fields.get("date"), own),
                   start=reader.time_expression(fields.get("start"), own),
@@ -62,6 +63,9 @@ def read_event(reader: ArticleReader, fields: Fields, earlier: list[Event]) -> E
     event.part_of = fields.get("part_of") and reader.refer(fields.get("part_of"), "an event", "events")
     event.commemorates = fields.get("commemorates") and reader.refer(fields.get("commemorates"), "an event", "events")
     event.topics = reader.refer_all(fields.items("topics"), "a topic", reader.topics)
+    event.hours_after = reader.refer_all(fields.items("hours_after"), "an event it comes hours after", "events")
+    event.coding = reader.coding(fields)
+    event.cameo = event.coding.code if event.coding else None
     for outcome in fields.items("outcomes"):
         outcome_fields = Fields(outcome, "an outcome", problems, {"type", "label"} | QUOTE_KEYS)
         outcome_type = reader.choice(outcome_fields, "type", OUTCOME_TYPES, "outcome type")
@@ -75,12 +79,21 @@ def read_event(reader: ArticleReader, fields: Fields, earlier: list[Event]) -> E
 
 
 def read_claim(reader: ArticleReader, fields: Fields, earlier: list[Claim]) -> Claim | None:
-    """A claim that statements assert or deny."""
+    """A claim that statements assert or deny; with structure where it has some: who does what (`source`,
+    `cameo`, `object`), to whom (`target`), on which condition and for which reason."""
     claim = Claim(reader.define(fields, "claims") or "", fields.text("label", required=True) or "",
                   reader.anchors(fields), fields.line)
+    own = claim.spans[0] if claim.spans else None
     claim.about = reader.refer_all(fields.items("about"), "what a claim is about", "about")
     claim.topics = reader.refer_all(fields.items("topics"), "a topic", reader.topics)
     claim.contradicts = reader.refer_all(fields.items("contradicts"), "a contradicted claim", "claims")
+    if fields.get("cameo") is not None:
+        claim.coding = reader.coding(fields)
+    else:
+        claim.sources = reader.refer_all(fields.items("source"), "the source actor of an act", reader.actors)
+        claim.targets = reader.refer_all(fields.items("target"), "the target actor of an act", reader.actors)
+    claim.object, claim.condition, claim.reason = (
+        reader.sub_span(fields.get(key), own) if fields.get(key) else None for key in ("object", "condition", "reason"))
     return claim if claim.id else None
 
 
@@ -90,22 +103,33 @@ def read_statement(reader: ArticleReader, fields: Fields, earlier: list[Statemen
     spans = reader.anchors(fields)
     own = spans[0] if spans else None
     speaker = reader.refer_required(fields, "speaker", "a speaker", reader.actors)
+    on_behalf_of = reader.refer(fields.get("on_behalf_of"), "on whose behalf", reader.actors)
     statement = Statement(statement_id or "", speaker or "", spans, fields.line,
-                          on_behalf_of=reader.refer(fields.get("on_behalf_of"), "on whose behalf", reader.actors),
+                          on_behalf_of=on_behalf_of,
                           made_at=fields.get("at") and reader.refer(fields.get("at"), "an occasion", "events"),
                           audience=fields.text("audience"),
                           date=reader.time_expression(fields.get("when"), own),
-                          cameo=reader.cameo(fields))
+                          coding=reader.coding(fields, [on_behalf_of or speaker] if speaker else None),
+                          cites=reader.refer_all(fields.items("cites"), "a source the speaker cites", reader.actors))
+    statement.cameo = statement.coding.code if statement.coding else None
     statement.quotations = [s for s in (reader.sub_span(v, own) for v in fields.items("verbatim")) if s]
     statement.paraphrases = [s for s in (reader.sub_span(v, own) for v in fields.items("paraphrase")) if s]
     if not fields.items("verbatim") and not fields.items("paraphrase"):
         fields.problem("a statement needs 'verbatim' and/or 'paraphrase' (what was said)")
+    said = [reader.text[span.begin:span.end] for span in spans]
     for stance_node in fields.items("claims"):
-        stance_fields = Fields(stance_node, "a claim stance", reader.problems, {"claim", "stance"})
-        claim_ref = reader.refer_required(stance_fields, "claim", "a claim", "claims")
+        stance_fields = Fields(stance_node, "a claim stance", reader.problems,
+                               {"claim", "stance", "evaluation", "hedge"})
+        claim_ref = reader.refer_required(stance_fields, "claim", "a claim", "claims or proposals")
         stance = reader.choice(stance_fields, "stance", STANCES, "stance")
+        evaluation = (reader.choice(stance_fields, "evaluation", EVALUATIONS, "evaluation")
+                      if stance_fields.get("evaluation") else None)
+        hedge = stance_fields.text("hedge")
+        if hedge and said and not any(hedge in words for words in said):
+            reader.problems.append(stance_fields.get("hedge").problem(
+                f"hedge not found in the statement's quotes: {hedge!r} (a hedge is the speaker's words)"))
         if claim_ref and stance:
-            statement.stances.append((claim_ref, stance))
+            statement.stances.append(Stance(claim_ref, stance, evaluation, hedge))
     statement.topics = reader.refer_all(fields.items("topics"), "a topic", reader.topics)
     return statement if statement_id and speaker else None
 
@@ -127,15 +151,27 @@ def read_proposal(reader: ArticleReader, fields: Fields, earlier: list[Proposal]
                         concerns=reader.refer_all(fields.items("concerns"), "what a proposal concerns",
                                                   set(reader.registry.entities)),
                         topics=reader.refer_all(fields.items("topics"), "a topic", reader.topics))
+    if proposer and fields.get("cameo") is not None:
+        proposal.coding = reader.coding(fields, [proposer])
+        if proposal.coding and not proposal.coding.targets and proposal.proposed_to:
+            proposal.coding = replace(proposal.coding, targets=(proposal.proposed_to,))
     return proposal if proposal_id and proposer else None
 
 
 def read_position(reader: ArticleReader, fields: Fields, earlier: list[Position]) -> Position | None:
-    """A position a person holds (a title, of a state or organization); its id derives from both."""
+    """A position a person holds (a title, of a state or organization, an office of the registry); its id
+    derives from holder and title. With an `office`, `of` defaults to the office's jurisdiction."""
     holder = reader.refer_required(fields, "holder", "a position holder",
                                    reader.registry.of_types(frozenset({"Person"})))
     title = fields.text("title", required=True)
     of = reader.refer(fields.get("of"), "the state or organization of a position", reader.actors)
+    office = reader.refer(fields.get("office"), "an office", reader.registry.of_types(frozenset({"Office"})))
+    if office and office in reader.registry.entities:
+        jurisdiction = reader.registry.entities[office].jurisdiction
+        if of and jurisdiction and of != jurisdiction:
+            reader.problems.append(fields.get("of").problem(
+                f"{of!r} is not the jurisdiction of the office {office!r} ({jurisdiction!r}): leave 'of' out"))
+        of = of or jurisdiction
     spans = reader.anchors(fields)
     if not (holder and title):
         return None
@@ -143,7 +179,7 @@ def read_position(reader: ArticleReader, fields: Fields, earlier: list[Position]
     if position_id in {p.id for p in earlier}:
         fields.problem(f"duplicate position: {holder!r} as {title!r} is already mapped")
         return None
-    return Position(position_id, holder, title, of, spans, fields.line)
+    return Position(position_id, holder, title, of, spans, fields.line, office)
 
 
 @dataclass(frozen=True)
@@ -161,14 +197,17 @@ class Section:
 SECTIONS = (
     Section("events", "an event", QUOTE_KEYS | {"id", "type", "label", "cameo", "place", "date", "start", "end",
                                                "participants", "follows", "part_of", "commemorates", "topics",
-                                               "outcomes"}, read_event),
-    Section("claims", "a claim", QUOTE_KEYS | {"id", "label", "about", "topics", "contradicts"}, read_claim),
+                                               "outcomes", "hours_after", "source", "target"}, read_event),
+    Section("claims", "a claim", QUOTE_KEYS | {"id", "label", "about", "topics", "contradicts", "cameo", "source",
+                                               "target", "object", "condition", "reason"}, read_claim),
     Section("statements", "a statement", QUOTE_KEYS | {"id", "speaker", "on_behalf_of", "at", "audience", "when",
-                                                       "verbatim", "paraphrase", "claims", "topics", "cameo"},
+                                                       "verbatim", "paraphrase", "claims", "topics", "cameo",
+                                                       "source", "target", "cites"},
             read_statement),
     Section("proposals", "a proposal", QUOTE_KEYS | {"id", "label", "proposer", "to", "at", "offer",
-                                                     "in_exchange_for", "concerns", "topics"}, read_proposal),
-    Section("positions", "a position", QUOTE_KEYS | {"holder", "title", "of"}, read_position),
+                                                     "in_exchange_for", "concerns", "topics", "cameo", "target"},
+            read_proposal),
+    Section("positions", "a position", QUOTE_KEYS | {"holder", "title", "of", "office"}, read_position),
 )
 
 
