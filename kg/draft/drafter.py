@@ -122,6 +122,7 @@ AUDIENCE_WORDS = ("reporters|journalists|lawmakers|diplomats|delegates|the|a|an|
                   "briefing|agency|media|television|radio|interview|statement|meeting|regular|on|in|at|during|"
                   "earlier|later|also|separately|\\d+")
 TRAVEL = re.compile(r"\b(?:travel(?:s|led|ed)?|visit(?:s|ed)?|fl(?:y|ies|ew)|arrive[sd]?|head(?:s|ed)?)\s+(?:to|in)?\s*")
+TITLE_WORDS = "|".join(sorted({t.lower() for t in lexicon.TITLES}, key=len, reverse=True))
 ACCORDING_TO = re.compile(r"(?:^|(?<=\W))[Aa]ccording to ")
 PRONOUN = re.compile(r"(?:^|\W)(he|she|He|She)$")
 EPITHET = re.compile(r"(?:^|\W)((?:[Tt]he)\s+(?:[\w-]+\s+){0,3}[a-z]+)$")  # 'the 52-year-old customs broker'
@@ -392,7 +393,8 @@ class Reader:
         if source is None:
             return False
         source_end = source.end
-        apposition = re.match(r",\s+(?:a|an|the)\s[^,]*", self.masked[source_end:end])
+        apposition = re.match(rf",\s+(?:(?:a|an)\s[^,]*|the\s+(?:[\w-]+\s+){{0,2}}(?:{TITLE_WORDS})\b[^,]*)(?=,)",
+                              self.masked[source_end:end])  # 'X, an analyst at Y,' / 'X, the spokesperson for Y,' 
         if apposition:
             source_end += apposition.end()
         if match.start() - begin <= 1:  # at the start: the words after the source's comma

@@ -150,7 +150,7 @@ def find_candidates(text: str, masked_text: str, mentions: list[Mention], regist
     for match in re.finditer(rf"({NAME}),\s+(?:a|an)\s+(?:[a-z][\w-]*\s+){{0,3}}(?:at|of|for|with|from|in)\b", masked_text):
         propose(match.start(1), match.end(1), "Person", f"a name with a description in apposition: {match.group()!r}")
     given_family = r"[A-Z][a-z]+(?:-[a-z]+)? [A-Z][a-z]+(?:-[a-z]+)?"
-    for match in re.finditer(rf"(?<![\w.'] )(?<!^)(?<![Tt]he )({given_family})\s+(?:[a-z]+s|has|had|was|is)\b", masked_text,
+    for match in re.finditer(rf"(?<![\w.'] )(?<![Tt]he )({given_family})\s+(?:[a-z]+s|has|had|was|is)\b", masked_text,
                              re.M):
         if not any(head in match.group(1) for head in lexicon.ORGANISATION_HEADS):
             propose(match.start(1), match.end(1), "Person", f"a two-word name as the subject of a verb: {match.group()!r}")
@@ -179,9 +179,9 @@ def find_candidates(text: str, masked_text: str, mentions: list[Mention], regist
 def candidate_mentions(text: str, candidates: dict[str, Candidate], mentions: list[Mention]) -> list[Mention]:
     """Occurrences of the candidates' forms that no registry mention covers."""
     found = []
-    for candidate in candidates.values():
-        for form in candidate.forms:
-            for match in re.finditer(rf"(?<!\w){re.escape(form)}(?!\w)", text):
-                if not any(m.begin < match.end() and match.start() < m.end for m in mentions + found):
-                    found.append(Mention(match.start(), match.end(), candidate.id, form, "candidate"))
+    forms = sorted(((form, c.id) for c in candidates.values() for form in c.forms), key=lambda f: (-len(f[0]), f))
+    for form, candidate_id in forms:  # the longest first, as for registry names
+        for match in re.finditer(rf"(?<!\w){re.escape(form)}(?!\w)", text):
+            if not any(m.begin < match.end() and match.start() < m.end for m in mentions + found):
+                found.append(Mention(match.start(), match.end(), candidate_id, form, "candidate"))
     return found
