@@ -19,7 +19,8 @@ document.addEventListener("securitypolicyviolation",
 """
 PAGES = ["/", ARTICLE, "/entity/kim-jong-un", ARTICLE.replace("/article/", "/graph/article/"), "/ontology",
          "/shapes", "/dumps/", "/queries", "/queries/disputed-claims?format=html", "/entity/nobody-at-all",
-         "/reconcile/preview?id=kim-jong-un", "/sparql"]
+         "/reconcile/preview?id=kim-jong-un", "/sparql", "/timeline", f"/network?about={ARTICLE}",
+         "/network?about=/entity/mike-pompeo"]
 
 
 @pytest.fixture

@@ -10,7 +10,6 @@
   const endpoint = new URL("/sparql", location.href).href;
   const status = document.getElementById("status");
   const { Yasqe, Yasr } = Yasgui;
-  adoptInjectedStyles();
 
   // An IRI's place on this server (its page) when the server publishes it, else the IRI itself when it is
   // an http(s) URL, else null: a result value never becomes a javascript: (or data:, ...) link.
@@ -81,6 +80,8 @@
     },
   });
   window.yasgui = yasgui;
+  labelControls();
+  new MutationObserver(labelControls).observe(document.getElementById("yasgui"), { childList: true, subtree: true });
 
   yasgui.on("query", (instance, tab) => {
     status.textContent = "Running…";
@@ -108,6 +109,21 @@
   if (linked !== null) {
     yasgui.getTab().setQuery(linked);
     yasgui.getTab().query().catch(() => {});
+  }
+
+  // Names for YASGUI's unnamed controls, and its "new tab" button out of the tab list (a tablist holds tabs
+  // only), so that screen readers can tell what each is; run again whenever YASGUI draws.
+  function labelControls() {
+    const names = [
+      [".yasqe textarea", "SPARQL query"], [".autocomplete", "SPARQL endpoint"],
+      [".tableSizer", "Rows per page"], [".tableFilter", "Filter the results"],
+    ];
+    for (const [selector, name] of names) {
+      for (const control of document.querySelectorAll(`#yasgui ${selector}:not([aria-label])`)) control.setAttribute("aria-label", name);
+    }
+    for (const tabs of document.querySelectorAll("#yasgui [role=tablist]")) {
+      for (const button of tabs.querySelectorAll("button.addTab")) tabs.after(button.closest("[role=presentation]") || button);
+    }
   }
 
   // YASR counts the rows; this says what it does not: that the server cut the result at its limit (only
@@ -148,42 +164,6 @@
     });
     if (!response.ok) return [];
     return (await response.json()).results.bindings.map((row) => row.term.value);
-  }
-
-  // The table's column resizer (column-resizer, inside YASR) adds <style> elements to <head>, which the
-  // page's Content-Security-Policy (no inline style) refuses. Their rules go into constructed stylesheets
-  // instead (CSSOM, which the policy allows), one per distinct text; an inert <template> stands in the
-  // element's place, since the resizer removes "the last child of <head>" when a drag ends.
-  function adoptInjectedStyles() {
-    const head = document.head;
-    const append = head.appendChild.bind(head);
-    const remove = head.removeChild.bind(head);
-    const sheets = new Map();  // style text -> {sheet, users}
-    const standIns = new WeakMap();  // stand-in element -> style text
-    head.appendChild = (node) => {
-      if (!(node instanceof HTMLStyleElement)) return append(node);
-      const text = node.textContent;
-      let entry = sheets.get(text);
-      if (!entry) {
-        entry = { sheet: new CSSStyleSheet(), users: 0 };
-        entry.sheet.replaceSync(text);
-        sheets.set(text, entry);
-        document.adoptedStyleSheets = [...document.adoptedStyleSheets, entry.sheet];
-      }
-      entry.users += 1;
-      const standIn = document.createElement("template");
-      standIns.set(standIn, text);
-      return append(standIn);
-    };
-    head.removeChild = (node) => {
-      const text = standIns.get(node);
-      const entry = text === undefined ? undefined : sheets.get(text);
-      if (entry && --entry.users === 0) {
-        sheets.delete(text);
-        document.adoptedStyleSheets = document.adoptedStyleSheets.filter((sheet) => sheet !== entry.sheet);
-      }
-      return remove(node);
-    };
   }
 
   // A YASR plugin drawing the numeric columns of a result as a bar chart (Chart.js from npm), one bar

@@ -15,6 +15,7 @@ from kg.server.views.browse import browse_router
 from kg.server.views.resources import resources_router, run
 from kg.server.views.search import search_router
 from kg.server.views.shapes import shapes_router
+from kg.server.views.visual import visual_router
 from kg.server.views.site import Site, render
 
 MAX_GRAPHS_LISTED = 50  # named graphs named on the home page of served files
@@ -26,6 +27,7 @@ def release_router(site: Site) -> APIRouter:
     router.include_router(dumps_router(site))
     router.include_router(search_router(site))
     router.include_router(browse_router(site))
+    router.include_router(visual_router(site))  # /timeline, /network: before the resource pages' catch-all
     router.include_router(resources_router(site))
     router.include_router(shapes_router(site))
     router.include_router(graphs_router(site))
