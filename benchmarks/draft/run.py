@@ -141,7 +141,7 @@ def table(totals: dict, articles: list[tuple[str, str, dict]], registry) -> str:
 
 def load_corpus_module():
     spec = importlib.util.spec_from_file_location("benchmarks_corpus", REPO / "benchmarks" / "corpus.py")
-    module = importlib.util.module_from_spec(spec)
+    module = sys.modules[spec.name] = importlib.util.module_from_spec(spec)  # dataclasses look their module up
     spec.loader.exec_module(module)
     return module
 

@@ -9,8 +9,8 @@ from dataclasses import dataclass, field
 
 from kg.draft import lexicon
 from kg.draft.dates import DateFound, find_dates
-from kg.draft.gazetteer import (DRAFTED_AS_EVENTS, Candidate, Gazetteer, Mention, candidate_mentions, find_candidates, is_actor,
-                                is_person, slug)
+from kg.draft.gazetteer import (Candidate, Gazetteer, Mention, candidate_mentions, find_candidates, gazetteer_of,
+                                is_actor, is_person, slug)
 from kg.draft.text import Line, Quotation, find_quotations, masked, split_lines, split_sentences, word_bounded
 from kg.seeds.records import EVENT_TYPES, PLACE_TYPES, Registry
 
@@ -123,6 +123,16 @@ AUDIENCE_WORDS = ("reporters|journalists|lawmakers|diplomats|delegates|the|a|an|
                   "earlier|later|also|separately|\\d+")
 TRAVEL = re.compile(r"\b(?:travel(?:s|led|ed)?|visit(?:s|ed)?|fl(?:y|ies|ew)|arrive[sd]?|head(?:s|ed)?)\s+(?:to|in)?\s*")
 TITLE_WORDS = "|".join(sorted({t.lower() for t in lexicon.TITLES}, key=len, reverse=True))
+TITLE_ALTERNATION = "|".join(sorted({re.escape(f) for t in lexicon.TITLES for f in (t, t.lower())}, key=len, reverse=True))
+TITLE_BEFORE = re.compile(rf"(?:(?P<org>[\w.'\u2019-]+(?:\s\([A-Z]+\))?)\s+)?(?P<title>(?:{TITLE_ALTERNATION})"
+                          rf"(?:\s+and\s+(?:{TITLE_ALTERNATION}))?)\s+$")
+TITLE_AFTER = re.compile(rf"^,\s+(?:the|a|an)\s+(?P<title>{TITLE_ALTERNATION})(?:\s+(?:for|of|at)\s+(?:the\s+)?)?")
+TITLE_AFTER_VERB = re.compile(rf"\s*(?:[Tt]he|[Aa]n?)\s+(?:[\w.'-]+\s+)?({TITLE_ALTERNATION})\b")
+APPOSITION = re.compile(rf",\s+(?:(?:a|an)\s[^,]*|the\s+(?:[\w-]+\s+){{0,2}}(?:{TITLE_WORDS})\b[^,]*)(?=,)")
+UP_TO_THAT = re.compile(rf"(?:\s*,?\s*(?:{AUDIENCE_WORDS}|[A-Z][\w.'-]*))*\s*,?\s*that\s+")
+EVENT_NOUN = re.compile(r"(?<![\w-])(?:(?:an?|the|his|her|their|its)\s+(?:[\w-]+\s+){0,3}?|(?<=after )|(?<=during )|"
+                        r"(?<=before )|(?<=at ))(" + "|".join(sorted((re.escape(n) for n in lexicon.EVENT_NOUNS),
+                                                                      key=len, reverse=True)) + r")(?!\w)")
 ACCORDING_TO = re.compile(r"(?:^|(?<=\W))[Aa]ccording to ")
 PRONOUN = re.compile(r"(?:^|\W)(he|she|He|She)$")
 EPITHET = re.compile(r"(?:^|\W)((?:[Tt]he)\s+(?:[\w-]+\s+){0,3}[a-z]+)$")  # 'the 52-year-old customs broker'
@@ -143,7 +153,8 @@ def draft_article(text: str, registry: Registry, *, article_id: str, published: 
     lines = split_lines(text)
     quotations = {line.number: find_quotations(text, line) for line in lines}
     masked_text = masked(text, [q for qs in quotations.values() for q in qs])
-    mentions = Gazetteer(registry).find(text)
+    gazetteer = gazetteer_of(registry)
+    mentions = gazetteer.find(text)
     speech_forms = SPEECH + "|" + ACTS
     candidates = find_candidates(text, masked_text, mentions, registry, speech_forms)
     mentions = sorted(mentions + candidate_mentions(text, candidates, mentions), key=lambda m: m.begin)
@@ -155,7 +166,7 @@ def draft_article(text: str, registry: Registry, *, article_id: str, published: 
     draft.photo_credit = credits[0] if credits and len(set(credits)) == 1 else None
     credit_lines = [k.line.text for k in kinds if k.kind == "CreditLine"]
     draft.credit_line = credit_lines[0] if len(credit_lines) == 1 else None
-    Reader(draft, registry, quotations, masked_text).read()
+    Reader(draft, registry, quotations, masked_text, gazetteer).read()
     return draft
 
 
@@ -211,8 +222,10 @@ class Reader:
     """Reads the paragraphs in order, keeping what news prose refers back to: the last speaker (for
     'he said'), the titles people were given (for 'the spokesperson'), on whose behalf they speak."""
 
-    def __init__(self, draft: Draft, registry: Registry, quotations: dict[int, list[Quotation]], masked_text: str):
+    def __init__(self, draft: Draft, registry: Registry, quotations: dict[int, list[Quotation]], masked_text: str,
+                 gazetteer: Gazetteer):
         self.draft, self.registry, self.quotations, self.masked = draft, registry, quotations, masked_text
+        self.gazetteer = gazetteer
         self.text = draft.text
         self.titles: dict[str, list[tuple[int, str, str | None]]] = {}  # person -> [(offset, title, of)]
         self.last_speaker: StatementDraft | None = None
@@ -261,11 +274,7 @@ class Reader:
     def read_titles(self) -> None:
         """'U.S. President Jane Doe', 'Kremlin spokesperson John Roe', 'Jane Doe, the spokesperson
         for the UN': the person's title, and of which state or organisation."""
-        title_pattern = "|".join(sorted((re.escape(t) for t in lexicon.TITLES), key=len, reverse=True))
-        before = re.compile(rf"(?:(?P<org>[\w.'\u2019-]+(?:\s\([A-Z]+\))?)\s+)?(?P<title>(?:{title_pattern})"
-                            rf"(?:\s+and\s+(?:{title_pattern}))?)\s+$", re.I)
-        after = re.compile(rf"^,\s+(?:the|a|an)\s+(?P<title>{title_pattern})(?:\s+(?:for|of|at)\s+(?:the\s+)?)?",
-                           re.I)
+        before, after = TITLE_BEFORE, TITLE_AFTER
         for mention in self.draft.mentions:
             if not self.person(mention.entity) or "\u2591" in self.masked[mention.begin:mention.end]:
                 continue
@@ -393,8 +402,7 @@ class Reader:
         if source is None:
             return False
         source_end = source.end
-        apposition = re.match(rf",\s+(?:(?:a|an)\s[^,]*|the\s+(?:[\w-]+\s+){{0,2}}(?:{TITLE_WORDS})\b[^,]*)(?=,)",
-                              self.masked[source_end:end])  # 'X, an analyst at Y,' / 'X, the spokesperson for Y,' 
+        apposition = APPOSITION.match(self.masked[source_end:end])  # 'X, an analyst at Y,' / 'X, the spokesperson for Y,' 
         if apposition:
             source_end += apposition.end()
         if match.start() - begin <= 1:  # at the start: the words after the source's comma
@@ -440,8 +448,7 @@ class Reader:
             if mention:
                 return mention.entity, f"the name after the verb: {self.text[verb_begin:mention.end]!r}", doubts, \
                     verb_begin, mention.end
-            title = re.match(rf"\s*(?:[Tt]he|[Aa]n?)\s+(?:[\w.'-]+\s+)?({'|'.join(lexicon.TITLES)}|"
-                             rf"{'|'.join(t.lower() for t in lexicon.TITLES)})\b", after)
+            title = TITLE_AFTER_VERB.match(after)
             if title:
                 person = self.titled_person(title.group(1), verb_begin)
                 if person:
@@ -559,7 +566,7 @@ class Reader:
                                 self.masked[rest_begin:end])
             if audience:
                 rest_begin += audience.end()
-            that = re.match(rf"(?:\s*,?\s*(?:{AUDIENCE_WORDS}|[A-Z][\w.'-]*))*\s*,?\s*that\s+", self.masked[rest_begin:end])
+            that = UP_TO_THAT.match(self.masked[rest_begin:end])
             if that:
                 rest_begin += that.end()
             elif NOT_REPORTED.match(self.masked[rest_begin:end].lstrip()) or (
@@ -686,20 +693,17 @@ class Reader:
     def draft_events(self) -> None:
         """Events named by event nouns ('a press conference', 'a meeting with ...'), registry events
         named by their aliases or by 'summit in <place>', and the reports of news media who speak."""
-        registry_events = {e.id: e for e in self.registry.entities.values() if e.type in DRAFTED_AS_EVENTS}
-        forms = {form: e.id for e in registry_events.values() for form in (e.label, *e.aliases)}
+        forms = self.gazetteer.event_forms
+        registry_events = {event_id: self.registry.entities[event_id] for event_id in set(forms.values())}
         by_id: dict[str, EventDraft] = {}
         paragraphs = [k.line for k in self.draft.lines if k.kind in ("Paragraph", "PhotoCaption")]
-        nouns = "|".join(sorted((re.escape(n) for n in lexicon.EVENT_NOUNS), key=len, reverse=True))
         for line in paragraphs:
             for sentence in split_sentences(self.masked, line):
                 body = self.masked[sentence.begin:sentence.end]
-                for form, event_id in forms.items():
-                    for match in re.finditer(rf"(?<!\w){re.escape(form)}(?!\w)", body):
-                        self.event_seen(by_id, event_id, None, sentence.begin + match.start(),
-                                        sentence.begin + match.end(), f"a registry event's name: {form!r}")
-                for match in re.finditer(rf"(?<![\w-])(?:(?:an?|the|his|her|their|its)\s+(?:[\w-]+\s+){{0,3}}?|(?<=after )|(?<=during )|(?<=before )|(?<=at ))({nouns})(?!\w)",
-                                         body):
+                for match in self.gazetteer.event_pattern.finditer(body) if self.gazetteer.event_pattern else ():
+                    self.event_seen(by_id, forms[match.group()], None, sentence.begin + match.start(),
+                                    sentence.begin + match.end(), f"a registry event's name: {match.group()!r}")
+                for match in EVENT_NOUN.finditer(body):
                     noun = match.group(1)
                     begin, end = sentence.begin + match.start(), sentence.begin + match.end()
                     if noun in ("call", "address", "talks", "visit") and not re.search(

@@ -67,9 +67,14 @@ class Gazetteer:
             if state_name in state_by_name:
                 self.forms.setdefault(capital, (state_by_name[state_name], "capital for government"))
         self.pattern = self._compile(self.forms)
+        # registry events are found by name too, as events ('the Geneva summit')
+        self.event_forms = {form: e.id for e in registry.entities.values() if e.type in DRAFTED_AS_EVENTS
+                            for form in (e.label, *e.aliases)}
+        self.event_pattern = self._compile(self.event_forms) if self.event_forms else None
 
     @staticmethod
     def _compile(forms) -> re.Pattern:
+        """One alternation, longest first: at each place the longest form matches."""
         ordered = sorted(forms, key=lambda form: (-len(form), form))
         return re.compile(r"(?<!\w)(?:" + "|".join(re.escape(form) for form in ordered) + r")(?!\w)")
 
@@ -97,6 +102,19 @@ class Gazetteer:
         return sorted(mentions, key=lambda m: m.begin)
 
 
+_GAZETTEERS: list[tuple[Registry, Gazetteer]] = []  # the last few registries' gazetteers (compiling one costs)
+
+
+def gazetteer_of(registry: Registry) -> Gazetteer:
+    """The gazetteer of a registry, built once per registry object (a corpus drafts with one registry)."""
+    for known, gazetteer in _GAZETTEERS:
+        if known is registry:
+            return gazetteer
+    gazetteer = Gazetteer(registry)
+    _GAZETTEERS[:] = [(registry, gazetteer), *_GAZETTEERS[:3]]
+    return gazetteer
+
+
 def is_actor(registry: Registry, entity_id: str, candidates: dict[str, Candidate]) -> bool:
     if entity_id in candidates:
         return candidates[entity_id].type in ACTOR_TYPES
@@ -111,6 +129,15 @@ def is_person(registry: Registry, entity_id: str, candidates: dict[str, Candidat
 
 # Titles as written before a name: capitalised ("Foreign Minister") or not ("spokesperson"); names stay capitalised.
 TITLE_PATTERN = "|".join(sorted({re.escape(form) for t in lexicon.TITLES for form in (t, t.lower())}, key=len, reverse=True))
+GIVEN_FAMILY = r"[A-Z][a-z]+(?:-[a-z]+)? [A-Z][a-z]+(?:-[a-z]+)?"
+TITLED_NAME = re.compile(rf"(?<![\w])(?:{TITLE_PATTERN})\s+({NAME})")
+NAME_TITLE_APPOSITION = re.compile(rf"({NAME}),\s+(?:the|a|an)\s+(?:[\w-]+\s+)?(?:{TITLE_PATTERN})\b")
+NAME_DESCRIPTION = re.compile(rf"({NAME}),\s+(?:a|an)\s+(?:[a-z][\w-]*\s+){{0,3}}(?:at|of|for|with|from|in)\b")
+NAME_SUBJECT = re.compile(rf"(?<![\w.'] )(?<![Tt]he )({GIVEN_FAMILY})\s+(?:[a-z]+s|has|had|was|is)\b")
+NAME_ACCORDING = re.compile(rf"\b[Aa]ccording to ({NAME})")
+ORGANISATION = re.compile(rf"(?:the\s+)?((?:{NAME_WORD})(?:\s(?:{NAME_WORD}|of|for|and)){{0,5}}\s"
+                          rf"(?:{'|'.join(lexicon.ORGANISATION_HEADS)}))\b")
+PLACE = re.compile(rf"(?<![Aa]ccording )\b(?:in|to|from|near)\s+({NAME})(?=,\s(?:{NAME})|[.,;]|\s(?:on|last|this|for)\b)")
 
 
 def find_candidates(text: str, masked_text: str, mentions: list[Mention], registry: Registry,
@@ -142,30 +169,25 @@ def find_candidates(text: str, masked_text: str, mentions: list[Mention], regist
         found[candidate_id] = Candidate(candidate_id, kind, label, begin, begin + len(label), evidence, {label})
         covered.append((begin, begin + len(label)))
 
-    for match in re.finditer(rf"(?<![\w])(?:{TITLE_PATTERN})\s+({NAME})", masked_text):
+    for match in TITLED_NAME.finditer(masked_text):
         if match.group(1)[0].isupper():
             propose(match.start(1), match.end(1), "Person", f"a title of office before a name: {match.group()!r}")
-    for match in re.finditer(rf"({NAME}),\s+(?:the|a|an)\s+(?:[\w-]+\s+)?(?:{TITLE_PATTERN})\b", masked_text):
+    for match in NAME_TITLE_APPOSITION.finditer(masked_text):
         propose(match.start(1), match.end(1), "Person", f"a name with a title in apposition: {match.group()!r}")
-    for match in re.finditer(rf"({NAME}),\s+(?:a|an)\s+(?:[a-z][\w-]*\s+){{0,3}}(?:at|of|for|with|from|in)\b", masked_text):
+    for match in NAME_DESCRIPTION.finditer(masked_text):
         propose(match.start(1), match.end(1), "Person", f"a name with a description in apposition: {match.group()!r}")
-    given_family = r"[A-Z][a-z]+(?:-[a-z]+)? [A-Z][a-z]+(?:-[a-z]+)?"
-    for match in re.finditer(rf"(?<![\w.'] )(?<![Tt]he )({given_family})\s+(?:[a-z]+s|has|had|was|is)\b", masked_text,
-                             re.M):
+    for match in NAME_SUBJECT.finditer(masked_text):
         if not any(head in match.group(1) for head in lexicon.ORGANISATION_HEADS):
             propose(match.start(1), match.end(1), "Person", f"a two-word name as the subject of a verb: {match.group()!r}")
-    for match in re.finditer(rf"\b[Aa]ccording to ({NAME})", masked_text):
+    for match in NAME_ACCORDING.finditer(masked_text):
         propose(match.start(1), match.end(1), "Person", f"a name after 'according to': {match.group()!r}")
     for match in re.finditer(rf"(?:\b(?:{reporting_verbs})\s+({NAME}))|(?:({NAME})\s+(?:{reporting_verbs})\b)",
                              masked_text):
         group = 1 if match.group(1) else 2
         propose(match.start(group), match.end(group), "Person", f"a name beside a reporting verb: {match.group()!r}")
-    heads = "|".join(lexicon.ORGANISATION_HEADS)
-    for match in re.finditer(rf"(?:the\s+)?((?:{NAME_WORD})(?:\s(?:{NAME_WORD}|of|for|and)){{0,5}}\s(?:{heads}))\b",
-                             masked_text):
+    for match in ORGANISATION.finditer(masked_text):
         propose(match.start(1), match.end(1), "Organization", f"a name ending in an organisation word: {match.group(1)!r}")
-    for match in re.finditer(rf"(?<![Aa]ccording )\b(?:in|to|from|near)\s+({NAME})(?=,\s(?:{NAME})|[.,;]|\s(?:on|last|this|for)\b)",
-                             masked_text):
+    for match in PLACE.finditer(masked_text):
         propose(match.start(1), match.end(1), "City", f"a place after a preposition: {match.group()!r}")
     # Later references: a person's surname alone ("Doe said").
     for candidate in list(found.values()):
@@ -178,10 +200,11 @@ def find_candidates(text: str, masked_text: str, mentions: list[Mention], regist
 
 def candidate_mentions(text: str, candidates: dict[str, Candidate], mentions: list[Mention]) -> list[Mention]:
     """Occurrences of the candidates' forms that no registry mention covers."""
+    forms = {form: c.id for c in candidates.values() for form in sorted(c.forms)}
+    if not forms:
+        return []
     found = []
-    forms = sorted(((form, c.id) for c in candidates.values() for form in c.forms), key=lambda f: (-len(f[0]), f))
-    for form, candidate_id in forms:  # the longest first, as for registry names
-        for match in re.finditer(rf"(?<!\w){re.escape(form)}(?!\w)", text):
-            if not any(m.begin < match.end() and match.start() < m.end for m in mentions + found):
-                found.append(Mention(match.start(), match.end(), candidate_id, form, "candidate"))
+    for match in Gazetteer._compile(forms).finditer(text):  # the longest first, as for registry names
+        if not any(m.begin < match.end() and match.start() < m.end for m in mentions):
+            found.append(Mention(match.start(), match.end(), forms[match.group()], match.group(), "candidate"))
     return found
