@@ -7,7 +7,9 @@ the exact span highlighted, and links point to this server's pages for our own I
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from itertools import islice
 
 from markupsafe import Markup, escape
 from pyoxigraph import BlankNode, Literal, NamedNode, Store, Variable
@@ -35,6 +37,17 @@ GROUNDING = {PREFIXES["gaf"] + "denotedBy": "mention", DIPL + "quotation": "quot
 SENTENCE_END = re.compile(r"(?:(?<=[.!?])|(?<=[.!?][\"”’)]))\s+(?=[\"“A-Z])")
 ABBREVIATION = re.compile(r"(?:\b[A-Z]\.(?:[A-Z]\.)*|\b(?:Mr|Mrs|Ms|Dr|St|Gen|Sen|Rep|Prof)\.)[\"”’)]?$")
 MAX_INCOMING = 200
+MAX_MENTIONS = 25  # spans shown in their sentence on a page; the count says how many there are
+MAX_LISTED = 50  # statements, claims, events ... listed on a page; the rest are a /browse link away
+SCHEMA = PREFIXES["schema"]
+PROV = PREFIXES["prov"]
+# Facts for machines (offsets, line numbers): folded away under "Technical details".
+TECHNICAL = {NamedNode(NIF + "beginIndex"), NamedNode(NIF + "endIndex"), NamedNode(DIPL + "lineNumber"),
+             NamedNode(DIPL + "inSegment")}
+# Links shown as sentences ("took part as party in ...", "asserts ... in ..."), not in the tables.
+AS_SENTENCES = {NamedNode(DIPL + name) for name in ("speaker", "participantActor", "holder", "participant",
+                                                    "holdsPosition", "participation", "attribution")} | \
+    {NamedNode(PROV + "agent"), NamedNode(PROV + "hadActivity")}
 # Names people read for the properties of other vocabularies (the ontology labels its own terms).
 PROPERTY_LABELS = {{**PREFIXES, **DESCRIPTION_PREFIXES}[prefix] + name: label for prefix, name, label in (
     ("rdf", "type", "type"), ("rdfs", "label", "name"), ("rdfs", "comment", "comment"),
@@ -90,6 +103,15 @@ class Reader:
         quads = self.store.quads_for_pattern(None, predicate, obj, None)
         return list(dict.fromkeys((q.subject, q.predicate) if predicate is None else q.subject for q in quads))
 
+    def subjects_iter(self, obj) -> Iterator[tuple]:
+        """(subject, predicate) pointing at `obj`, distinct, lazily: a popular entity has many."""
+        seen = set()
+        for quad in self.store.quads_for_pattern(None, None, obj, None):
+            key = (quad.subject, quad.predicate)
+            if key not in seen:
+                seen.add(key)
+                yield key
+
     def first(self, subject, predicate: NamedNode):
         return next(iter(self.objects(subject, predicate)), None)
 
@@ -137,30 +159,41 @@ class Reader:
         return {"iri": node.value, "label": self.label(node), "types": [self.value(t) for t in types],
                 "type_iris": {t.value for t in types}, "descriptions": descriptions, "wikidata": wikidata}
 
-    def facts(self, node: NamedNode, skip: set | None = None) -> list[tuple[Value, list[Value]]]:
-        """Outgoing statements grouped by property, properties by label."""
+    def facts(self, node: NamedNode, skip: set | None = None, only: set | None = None) -> list[tuple[Value, list[Value]]]:
+        """Outgoing statements grouped by property, properties by label (only those in `only`, when given)."""
         grouped: dict[NamedNode, list[Value]] = {}
         for predicate, obj in self.objects(node):
-            if predicate in SHOWN_APART or (skip and predicate in skip):
+            if predicate in SHOWN_APART or (skip and predicate in skip) or (only is not None and predicate not in only):
                 continue
             grouped.setdefault(predicate, []).append(self.value(obj))
         return sorted(((self.value(p), values) for p, values in grouped.items()), key=lambda item: item[0].text)
 
-    def incoming(self, node: NamedNode) -> list[tuple[Value, list[Value]]]:
+    def incoming(self, node: NamedNode, skip: set | None = None) -> list[tuple[Value, list[Value]]]:
         """Incoming links grouped by property, spans of the text left out (they are shown as mentions)."""
         grouped: dict[NamedNode, list[Value]] = {}
-        for subject, predicate in self.subjects(None, node)[:MAX_INCOMING]:
-            if isinstance(subject, NamedNode) and "#char=" in subject.value:
+        for subject, predicate in islice(self.subjects_iter(node), MAX_INCOMING):
+            if (isinstance(subject, NamedNode) and "#char=" in subject.value) or (skip and predicate in skip):
                 continue
             grouped.setdefault(predicate, []).append(self.value(subject))
         return sorted(((self.value(p), values) for p, values in grouped.items()), key=lambda item: item[0].text)
 
-    def mentions(self, node: NamedNode, predicate: NamedNode = GAF_DENOTED_BY) -> list[dict]:
-        """Each span grounding `node`: its sentence with the span highlighted, and a link into the article."""
+    def mentions(self, node: NamedNode, predicate: NamedNode = GAF_DENOTED_BY, most: int = MAX_MENTIONS) -> list[dict]:
+        """Each span grounding `node` (the first `most`): its sentence with the span highlighted, and a
+        link into the article."""
         out = []
-        for span in self.objects(node, predicate):
-            out.append(self.span_in_context(span))
+        for span in islice(self.store.quads_for_pattern(node, predicate, None, None), most):
+            out.append(self.span_in_context(span.object))
         return sorted(out, key=lambda m: (m["article"], m["begin"]))
+
+    def count(self, subject=None, predicate: NamedNode | None = None, obj=None) -> int:
+        return sum(1 for _ in self.store.quads_for_pattern(subject, predicate, obj, None))
+
+    def date_of(self, node) -> str:
+        for name in ("date", "startDate"):
+            value = self.first(node, NamedNode(DIPL + name))
+            if isinstance(value, Literal):
+                return value.value
+        return ""
 
     def span_in_context(self, span: NamedNode) -> dict:
         begin, end = self.number(span, "beginIndex"), self.number(span, "endIndex")
@@ -217,18 +250,129 @@ def resource_page(store: Store, site: Site, iri: str) -> dict | None:
         return None
     header = reader.header(node)
     types = header["type_iris"]
-    page = {**header, "facts": reader.facts(node), "incoming": reader.incoming(node),
-            "mentions": reader.mentions(node), "template": "resource.html"}
+    page = {**header, "facts": reader.facts(node, skip=TECHNICAL | AS_SENTENCES),
+            "technical": reader.facts(node, only=TECHNICAL), "incoming": reader.incoming(node, skip=AS_SENTENCES),
+            "mentions": reader.mentions(node), "mention_count": reader.count(node, GAF_DENOTED_BY),
+            "template": "resource.html", "activity": activity(reader, node)}
     if DIPL + "Statement" in types:
         page["quotations"] = reader.mentions(node, NamedNode(DIPL + "quotation")) + \
             reader.mentions(node, NamedNode(DIPL + "paraphrase"))
+        page["claims_made"] = claims_made(reader, node)
     if any(reader.objects(node, NamedNode(DIPL + "participation"))):
         page["participants"] = participants(reader, node)
     if DIPL + "Claim" in types:
         page["attributions"] = attributions(reader, node)
     if PREFIXES["schema"] + "NewsArticle" in types:
-        page.update(article_text(reader, node), template="article.html")
+        page.update(article_text(reader, node), template="article.html", headline=headline(reader, node),
+                    contents=article_contents(reader, node))
     return page
+
+
+def activity(reader: Reader, node: NamedNode) -> dict:
+    """What an actor did, as sentences: events taken part in (with the role), positions held, statements
+    made, and claims asserted or denied (in which statement); each list cut at MAX_LISTED, with its count."""
+    out: dict = {}
+    took_part = []
+    for participation in islice(reader.subjects(NamedNode(DIPL + "participantActor"), node), MAX_LISTED):
+        event = next(iter(reader.subjects(NamedNode(DIPL + "participation"), participation)), None)
+        role = reader.first(participation, NamedNode(DIPL + "participantRole"))
+        if event is not None:
+            took_part.append({"event": reader.value(event), "role": reader.label(role) if role else "",
+                              "date": reader.date_of(event)})
+    if took_part:
+        out["took_part"] = sorted(took_part, key=lambda t: (t["date"] or "9999", t["event"].text))
+    positions = []
+    for position in reader.objects(node, NamedNode(DIPL + "holdsPosition"))[:MAX_LISTED]:
+        title = reader.first(position, NamedNode(DIPL + "positionTitle"))
+        of = reader.first(position, NamedNode(DIPL + "positionOf"))
+        positions.append({"title": title.value if title else reader.label(position),
+                          "of": reader.value(of) if of else None, "href": reader.site.href(position.value)})
+    if positions:
+        out["positions"] = positions
+    said = [{"statement": reader.value(statement), "date": reader.date_of(statement)}
+            for statement in islice((q.subject for q in reader.store.quads_for_pattern(None, NamedNode(DIPL + "speaker"),
+                                                                                     node, None)), MAX_LISTED)]
+    if said:
+        out["said"] = sorted(said, key=lambda s: (s["date"] or "9999", s["statement"].text))
+        out["said_count"] = reader.count(None, NamedNode(DIPL + "speaker"), node)
+    claimed = []
+    for attribution in islice((q.subject for q in reader.store.quads_for_pattern(None, NamedNode(PROV + "agent"), node, None)),
+                              MAX_LISTED):
+        claim = next(iter(reader.subjects(NamedNode(DIPL + "attribution"), attribution)), None)
+        stance = reader.first(attribution, NamedNode(DIPL + "stance"))
+        statement = reader.first(attribution, NamedNode(PROV + "hadActivity"))
+        if claim is not None:
+            claimed.append({"claim": reader.value(claim), "stance": reader.label(stance) if stance else "says",
+                            "statement": reader.value(statement) if statement else None,
+                            "date": reader.date_of(statement) if statement else ""})
+    if claimed:
+        out["claimed"] = sorted(claimed, key=lambda c: (c["stance"], c["date"] or "9999", c["claim"].text))
+        out["claimed_count"] = reader.count(None, NamedNode(PROV + "agent"), node)
+        out["stances"] = {stance: sum(1 for c in claimed if c["stance"] == stance) for stance in
+                          sorted({c["stance"] for c in claimed})}
+    if out:
+        out["id"] = node.value[len(reader.site.base + "entity/"):] if node.value.startswith(reader.site.base + "entity/") else None
+    return out
+
+
+def claims_made(reader: Reader, statement: NamedNode) -> list[dict]:
+    """The claims a statement asserts or denies, with who does."""
+    out = []
+    for attribution in reader.subjects(NamedNode(PROV + "hadActivity"), statement)[:MAX_LISTED]:
+        claim = next(iter(reader.subjects(NamedNode(DIPL + "attribution"), attribution)), None)
+        agent = reader.first(attribution, NamedNode(PROV + "agent"))
+        stance = reader.first(attribution, NamedNode(DIPL + "stance"))
+        if claim is not None:
+            out.append({"claim": reader.value(claim), "agent": reader.value(agent) if agent else None,
+                        "stance": reader.label(stance) if stance else "says"})
+    return sorted(out, key=lambda c: (c["stance"], c["claim"].text))
+
+
+def headline(reader: Reader, article: NamedNode) -> str:
+    """The article's headline: its schema:headline when the seed gives one, else its first heading."""
+    given = reader.first(article, NamedNode(SCHEMA + "headline"))
+    if isinstance(given, Literal):
+        return given.value
+    first_heading, first_line = "", None
+    for quad in reader.store.quads_for_pattern(None, RDF_TYPE, NamedNode(DIPL + "Heading"), None):
+        segment = quad.subject
+        if reader.first(segment, NamedNode(DIPL + "inArticle")) != article:
+            continue
+        line = reader.first(segment, NamedNode(DIPL + "lineNumber"))
+        number = int(line.value) if isinstance(line, Literal) else 0
+        if first_line is None or number < first_line:
+            first_line, first_heading = number, reader.label(segment)
+    return first_heading
+
+
+ARTICLE_KINDS = [("Events", "Event"), ("Statements", "Statement"), ("Claims", "Claim"), ("Proposals", "Proposal")]
+
+
+def article_contents(reader: Reader, article: NamedNode) -> list[dict]:
+    """The events, statements, claims and proposals of an article's graph, by date then name (each list
+    cut at MAX_LISTED, with a link to the full listing)."""
+    site = reader.site
+    name = article.value[len(f"{site.base}article/"):]
+    graph = NamedNode(f"{site.base}graph/article/{name}")
+    sections = []
+    for title, class_name in ARTICLE_KINDS:
+        classes = [NamedNode(DIPL + class_name)] + [
+            q.subject for q in reader.store.quads_for_pattern(None, NamedNode(PREFIXES["rdfs"] + "subClassOf"),
+                                                              NamedNode(DIPL + class_name), None)]
+        items: dict = {}
+        for cls in classes:
+            for quad in reader.store.quads_for_pattern(None, RDF_TYPE, cls, graph):
+                if class_name == "Event" and any(True for _ in reader.store.quads_for_pattern(
+                        quad.subject, RDF_TYPE, NamedNode(DIPL + "Statement"), graph)):
+                    continue  # statements are events too, listed on their own
+                items.setdefault(quad.subject, None)
+        if not items:
+            continue
+        listed = sorted(((reader.date_of(item), reader.value(item)) for item in list(items)[:MAX_LISTED]),
+                        key=lambda pair: (pair[0] or "9999", pair[1].text))
+        sections.append({"title": title, "count": len(items), "entries": listed,
+                         "browse": f"/browse?type={class_name}&article={name}"})
+    return sections
 
 
 def participants(reader: Reader, event: NamedNode) -> list[dict]:

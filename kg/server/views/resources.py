@@ -139,7 +139,8 @@ def resources_router(site: Site) -> APIRouter:
                 page = await run(request, lambda store: resource_page(store, site, iri))
             if page is None:
                 return not_found(site, request, iri)
-            body = site.render(page["template"], page=page, title=page["label"], path=path, iri=iri)
+            body = site.render(page["template"], page=page, title=page.get("headline") or page["label"], path=path,
+                               iri=iri)
             return Response(body, media_type=HTML.content_type, headers=headers)
         triples = await run(request, lambda store: describe(store, iri, ontology_graph))
         if not triples:
