@@ -17,17 +17,19 @@
   window.network = cytoscape({
     container: document.getElementById("network"),
     elements,
-    layout: { name: "cose", animate: false, nodeRepulsion: () => 12000, idealEdgeLength: () => 120, padding: 40 },
+    layout: { name: "cose", animate: false, randomize: false, nodeRepulsion: () => 60000, nodeOverlap: 20,
+              idealEdgeLength: () => 60, componentSpacing: 60, gravity: 80, numIter: 2500, padding: 30 },
     minZoom: 0.2, maxZoom: 1.3,
     style: [
-      { selector: "node", style: { "label": "data(label)", "font-size": 11, "text-wrap": "wrap", "text-max-width": 140,
+      { selector: "node", style: { "label": "data(label)", "font-size": 10, "text-wrap": "wrap", "text-max-width": 120,
+                                   "min-zoomed-font-size": 4,
                                    "text-valign": "bottom", "text-margin-y": 4, "width": 22, "height": 22,
                                    "background-color": "#e3f6df", "border-width": 1, "border-color": "#2e7d32", "color": "#1d2330" } },
       { selector: "node.event, node.statement", style: { "shape": "round-rectangle", "background-color": "#d8ecff", "border-color": "#0b5cad" } },
       { selector: "node.claim", style: { "shape": "diamond", "background-color": "#fde2e1", "border-color": "#b3261e" } },
       { selector: "node.focus", style: { "border-width": 4, "width": 30, "height": 30, "font-weight": "bold" } },
       { selector: "edge", style: { "width": 2, "curve-style": "bezier", "target-arrow-shape": "triangle", "line-color": "#8a93a3",
-                                   "target-arrow-color": "#8a93a3", "label": "data(label)", "font-size": 9, "color": "#5b6475",
+                                   "target-arrow-color": "#8a93a3", "font-size": 9, "color": "#5b6475",
                                    "text-rotation": "autorotate", "text-background-color": "#fff", "text-background-opacity": 0.8 } },
       { selector: "edge.asserts", style: { "line-color": "#2e7d32", "target-arrow-color": "#2e7d32" } },
       { selector: "edge.denies", style: { "line-color": "#b3261e", "target-arrow-color": "#b3261e" } },
@@ -41,6 +43,6 @@
   });
 
   function shorten(text) {
-    return text.length > 60 ? `${text.slice(0, 59)}…` : text;
+    return text.length > 48 ? `${text.slice(0, 47)}…` : text;
   }
 })();

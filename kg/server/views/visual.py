@@ -44,9 +44,10 @@ ORDER BY DESC(COALESCE(?date, ?start)) ?item
 """
 
 # Edges of the actor–event–claim graph: (source, relation, target). %(scope...)s keeps them to one article's
-# graph; %(focus)s to those touching given nodes.
+# graph; %(focus)s (VALUES, first, so that the store starts from the given nodes) to those touching them.
 EDGES_QUERY = PROLOGUE + """
 SELECT DISTINCT ?source ?relation ?target ?statement WHERE {
+  %(focus)s
   %(scope_open)s
   {
     ?target dipl:attribution ?attribution .
@@ -61,7 +62,6 @@ SELECT DISTINCT ?source ?relation ?target ?statement WHERE {
     BIND ("contradicts" AS ?relation)
   }
   %(scope_close)s
-  %(focus)s
 }
 LIMIT %(limit)d
 """
@@ -137,7 +137,7 @@ def actor_graph(store: Store, site: Site, focus: str, graph: str | None) -> dict
         edges = _edges(store, scope, "")
     else:
         node = NamedNode(focus)
-        touching = _edges(store, scope, f"FILTER (?source = {node} || ?target = {node})")
+        touching = _edges(store, scope, f"VALUES ?source {{ {node} }}") + _edges(store, scope, f"VALUES ?target {{ {node} }}")
         hubs = {edge["target"] for edge in touching if edge["source"] == focus}
         around = _edges(store, scope, "VALUES ?target { %s }" % " ".join(str(NamedNode(h)) for h in hubs)) if hubs else []
         edges = list({(e["source"], e["relation"], e["target"], e["statement"]): e for e in touching + around}.values())
