@@ -12,7 +12,10 @@ from typing import TextIO
 
 from kg.pipeline.build import FORMAT_TIMING
 
-HEARTBEAT_SECONDS = 5.0
+HEARTBEAT_SECONDS = 10.0
+# The stages of a build as kg.pipeline.build times them, and what is being done until each ends.
+BUILD_STAGES = (("mapping and validation", "mapping and validating the articles"),
+                ("dump parts", "writing the dumps"), ("", "loading the store and publishing the release"))
 
 
 @contextmanager
@@ -38,7 +41,9 @@ def progress(prefix: str, what: str, timings: dict[str, float] | None = None,
             report_stages()
             elapsed = time.monotonic() - began
             if elapsed >= next_beat:
-                print(f"{prefix}:   still working ({elapsed:.0f} s)", file=out, flush=True)
+                doing = next((what for stage, what in BUILD_STAGES if stage not in (timings or {})), "working") \
+                    if timings is not None else "working"
+                print(f"{prefix}:   {elapsed:.0f} s: {doing} ...", file=out, flush=True)
                 next_beat += HEARTBEAT_SECONDS
 
     watcher = threading.Thread(target=watch, name="progress", daemon=True)

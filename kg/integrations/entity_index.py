@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from bisect import bisect_left
 from collections import defaultdict
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
@@ -116,10 +117,15 @@ class EntityIndex:
         self.names: list[tuple[IndexedEntity, str, float]] = []  # (entity, compact name, its exact score)
         self.names_by_token: dict[str, set[int]] = defaultdict(set)
         self.tokens_by_trigram: dict[str, set[str]] = defaultdict(set)
+        prefixes: set[tuple[str, int, str]] = set()
         for entity in self.entities:
             if entity.qid:
                 self.by_qid[entity.qid].append(entity)
             self._add_names(entity)
+            prefixes |= _prefix_keys(entity)
+        # (folded name or word, rank, entity id), sorted: the names starting with a prefix are one bisect away.
+        self.prefix_keys = sorted(prefixes)
+        self.by_label = sorted(self.entities, key=lambda e: e.label.casefold())
 
     def _add_names(self, entity: IndexedEntity) -> None:
         label_key = compact(entity.label)
@@ -196,6 +202,22 @@ class EntityIndex:
         certain = [entity_id for entity_id, score in ranked if score >= MATCH_THRESHOLD]
         return [Candidate(self.by_id[entity_id], score, match=len(certain) == 1 and certain[0] == entity_id)
                 for entity_id, score in ranked]
+
+    def by_prefix(self, prefix: str) -> list[tuple[int, IndexedEntity]]:
+        """(rank, entity) for the entities a typed prefix begins: 1 the label, 2 an alias, 3 a word of a
+        name or a name without its spaces; each entity once, at its best rank."""
+        wanted = normalize(prefix)
+        if not wanted:
+            return [(1, entity) for entity in self.by_label]
+        best: dict[str, int] = {}
+        for key in (wanted, wanted.replace(" ", "")):
+            start = bisect_left(self.prefix_keys, (key,))
+            for name, rank, entity_id in self.prefix_keys[start:]:
+                if not name.startswith(key):
+                    break
+                if rank < best.get(entity_id, 4):
+                    best[entity_id] = rank
+        return [(rank, self.by_id[entity_id]) for entity_id, rank in best.items()]
 
     def _name_tokens(self, position: int) -> list[set[str]]:
         """The token sets of the spellings behind one indexed name ("U.N." and "UN" for "un")."""
@@ -282,6 +304,16 @@ class EntityIndex:
                 description=descriptions[0] if descriptions else None, qid=qids[0] if len(qids) == 1 else None)
         _add_article_facts(store, entities, prefix)
         return cls(base, list(entities.values()), _classes(store))
+
+
+def _prefix_keys(entity: IndexedEntity) -> set[tuple[str, int, str]]:
+    """What a typed prefix may begin, for one entity: its folded label (rank 1), aliases (2), and each word of
+    its names and each name without spaces (3)."""
+    names = [normalize(entity.label), *(normalize(a) for a in entity.aliases)]
+    keys = {(names[0], 1, entity.id)} | {(n, 2, entity.id) for n in names[1:]}
+    keys |= {(word, 3, entity.id) for n in names for word in n.split()}
+    keys |= {(n.replace(" ", ""), 3, entity.id) for n in names}
+    return keys
 
 
 QUERY_PREFIXES = f"PREFIX dipl: <{DIPL}>\nPREFIX rdfs: <{PREFIXES['rdfs']}>\n"
