@@ -15,6 +15,7 @@ from kg.draft.compare import compare
 from kg.draft.drafter import Draft, draft_article
 from kg.draft.writer import write_mapping
 from kg.seeds.article import load_article
+from kg.seeds.records import INFERRED
 from kg.seeds.registry import load_registry
 
 REPO = Path(__file__).resolve().parents[1]
@@ -40,6 +41,9 @@ entities:
   - {id: geneva-summit, type: Summit, label: Geneva summit, aliases: [Geneva summit]}
   - {id: sanctions-relief, type: Topic, label: sanctions relief}
   - {id: us-congress, type: GovernmentOrganization, label: United States Congress}
+  - {id: news-agencies, type: NewsMedia, label: news agencies (unnamed), aliases: [agencies]}
+  - {id: un-spokesperson, type: Office, label: Spokesperson for the United Nations, jurisdiction: united-nations}
+  - {id: un-deputy-spokesperson, type: Office, label: Deputy Spokesperson for the United Nations, jurisdiction: united-nations}
 """
 
 
@@ -249,9 +253,25 @@ def test_act_verbs_make_statements_with_cameo_candidates(registry):
                      "russia": "10", "north-korea": "03"}
 
 
+def test_a_denial_is_coded_by_what_it_denies(registry):
+    text = ("Ostrova rejected accusations that her office leaked the plan. Reyes disputed Moll's account of the talks. "
+            "Moll rejected the plan.")
+    codes = {s.speaker: s.cameo for s in draft(text, registry).statements}
+    assert codes == {"lena-ostrova": "016", "tomas-reyes": "110", "ana-moll": "12"}
+
+
+def test_a_coded_act_is_written_with_its_target_or_left_as_a_comment(registry, tmp_path):
+    result = draft("Reyes urged the DPRK to return to the talks. Moll said the weather was fine all week.", registry)
+    assert [s.target for s in result.statements] == ["north-korea", None]
+    loaded, mapping = load_written(result, registry, tmp_path)
+    assert [(s.cameo, s.coding.targets if s.coding else None) for s in loaded.statements] == \
+        [("02", ("north-korea",)), (None, None)]
+    assert "# unsure: cameo \"010\" (from the verb 'said') once a target actor is known" in mapping
+
+
 def test_every_cameo_code_of_the_lexicon_is_in_the_published_scheme():
     scheme = set(re.findall(r'skos:notation "(\d+)"', (REPO / "ontology" / "cameo.ttl").read_text("utf-8")))
-    used = set(lexicon.ACT_VERBS.values()) | set(lexicon.EVENT_CAMEO.values()) | {lexicon.SPEECH_VERB_CAMEO}
+    used = set(lexicon.ACT_VERBS.values()) | set(lexicon.EVENT_CAMEO.values()) | {lexicon.SPEECH_VERB_CAMEO, "016", "110"}
     assert used <= scheme
 
 
@@ -272,13 +292,15 @@ def test_dates_the_seed_rules_cannot_resolve_are_marked_inferred(registry):
     assert found["12 March"].inferred and found["12 March"].value == "2019-03-12"
 
 
-def test_a_statement_without_its_own_date_gets_an_inferred_one_in_a_comment(registry):
+def test_a_statement_without_its_own_date_gets_an_inferred_one_with_its_reason(registry, tmp_path):
     text = 'Reyes said on Thursday that the talks were over.\n"We will not return," he said.'
     result = draft(text, registry)
     second = result.statements[1]
     assert second.when_inferred and second.when.value == "2019-02-28"
-    mapping = write_mapping(result)
-    assert "# unsure: date inferred, not written: when: {quote: Thursday}" in mapping
+    loaded, mapping = load_written(result, registry, tmp_path)
+    assert "when: {quote: Thursday, because: \"the speaker's previous statement" in mapping
+    dating = loaded.statements[1].date
+    assert (dating.value, dating.evidence) == ("2019-02-28", INFERRED) and "previous statement" in dating.inference
 
 
 def test_quoted_dates_are_not_the_articles_own(registry):
@@ -406,6 +428,17 @@ def test_a_denial_nobody_asserts_is_left_as_a_comment(registry, tmp_path):
     loaded, mapping = load_written(result, registry, tmp_path)
     assert loaded.statements[0].stances == [] and loaded.claims == []
     assert "which no statement here asserts" in mapping and "no written statement asserts this claim" in mapping
+
+
+def test_position_names_the_registry_office_and_the_credit_line_its_sources(registry, tmp_path):
+    text = "UN spokesperson Lena Ostrova said the envoy would travel on Monday.\n(With inputs from agencies)"
+    result = draft(text, registry)
+    assert [(p.holder, p.title, p.office) for p in result.positions] == \
+        [("lena-ostrova", "Spokesperson", "un-spokesperson")]
+    assert result.inputs_from == ["news-agencies"]
+    loaded, mapping = load_written(result, registry, tmp_path)
+    assert "office: un-spokesperson" in mapping and "inputs_from: [news-agencies]" in mapping
+    assert loaded.positions[0].of == "united-nations"
 
 
 # -- the comparer ------------------------------------------------------------------------------

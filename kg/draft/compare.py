@@ -213,7 +213,7 @@ def compare(draft: Draft, mapping: dict[str, Any]) -> list[Score]:
                     if found:
                         curated_dates.add(found)
     drafted_dates = {(d.begin, d.value) for d in
-                     [s.when for s in draft.statements if s.when and not s.when_inferred] +
+                     [s.when for s in draft.statements if s.when] +
                      [e.date for e in draft.events if e.date]}
     def show_date(item):
         return f"line {line_of(text, item[0])}: {text[item[0]:item[0] + 20].split(',')[0]!r} -> {item[1]}"

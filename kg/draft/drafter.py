@@ -47,10 +47,12 @@ class StatementDraft(Drafted):
     audience: str | None = None
     when: DateFound | None = None
     when_inferred: bool = False
+    when_because: str = ""  # why an inferred date dates the statement
     at: str | None = None
     cameo: str | None = None
     verb: str = ""
     denial: bool = False  # the clause denies or rejects (someone's claims)
+    target: str | None = None  # whom the act is directed at: the first other actor its words name
     stances: list[tuple[str, str]] = field(default_factory=list)
 
 
@@ -82,6 +84,7 @@ class PositionDraft(Drafted):
     title: str = ""
     of: str | None = None
     span: Span = None
+    office: str | None = None  # the registry's office item, when one matches the title and jurisdiction
 
 
 @dataclass
@@ -104,6 +107,7 @@ class Draft:
     positions: list[PositionDraft]
     photo_credit: str | None = None
     credit_line: str | None = None
+    inputs_from: list[str] = field(default_factory=list)  # news media the credit line names
 
 
 SPEECH = "|".join(sorted(lexicon.SPEECH_VERBS, key=len, reverse=True))
@@ -166,6 +170,11 @@ def draft_article(text: str, registry: Registry, *, article_id: str, published: 
     draft.photo_credit = credits[0] if credits and len(set(credits)) == 1 else None
     credit_lines = [k.line.text for k in kinds if k.kind == "CreditLine"]
     draft.credit_line = credit_lines[0] if len(credit_lines) == 1 else None
+    if draft.credit_line:
+        line = next(k.line for k in kinds if k.kind == "CreditLine")
+        draft.inputs_from = sorted({m.entity for m in mentions if line.begin <= m.begin < line.end
+                                    and m.entity in registry.entities
+                                    and registry.entities[m.entity].type == "NewsMedia"})
     Reader(draft, registry, quotations, masked_text, gazetteer).read()
     return draft
 
@@ -313,7 +322,16 @@ class Reader:
             span = Span(*word_bounded(self.text, begin, end or mention.end))
             self.draft.positions.append(PositionDraft(
                 f"a title before or beside a name: {self.text[span.begin:span.end]!r}", holder=mention.entity,
-                title=title, of=of, span=span))
+                title=title, of=of, span=span, office=self.office_of(title, of)))
+
+    def office_of(self, title: str, of: str) -> str | None:
+        """The registry office of that jurisdiction whose name holds the title (the shortest: 'Foreign Minister
+        of X' rather than 'Vice Foreign Minister of X')."""
+        words = re.compile(rf"(?<!\w){re.escape(title.lower())}(?!\w)")
+        offices = [e for e in self.registry.entities.values() if e.type == "Office"
+                   and getattr(e, "jurisdiction", None) == of
+                   and any(words.search(name.lower()) for name in (e.label, *e.aliases))]
+        return min(offices, key=lambda e: len(e.label)).id if offices else None
 
     def organisation_start(self, begin: int) -> int:
         for mention in self.draft.mentions:
@@ -370,7 +388,8 @@ class Reader:
             "a paragraph that is only a quotation, without attribution", id=self.new_id(f"{previous.speaker}-quote"),
             speaker=previous.speaker, span=Span(begin, end),
             verbatim=[Span(q.begin, q.end) for q in quotations], on_behalf_of=previous.on_behalf_of,
-            when=previous.when, when_inferred=previous.when is not None, cameo=lexicon.SPEECH_VERB_CAMEO)
+            when=previous.when, when_inferred=previous.when is not None, cameo=lexicon.SPEECH_VERB_CAMEO,
+            when_because=f"the quotation continues the previous statement ({previous.id})")
         statement.doubts.append(f"speaker taken from the previous statement ({previous.id}); check it")
         self.add_statement(statement)
 
@@ -589,7 +608,7 @@ class Reader:
         if not verbatim and not paraphrase:
             return
         statement = StatementDraft(how, id="", speaker=speaker, span=span, verbatim=verbatim, paraphrase=paraphrase,
-                                   cameo=lexicon.ACT_VERBS.get(verb, lexicon.SPEECH_VERB_CAMEO), verb=verb,
+                                   cameo=lexicon.act_code(verb, self.masked[match.end():end]), verb=verb,
                                    denial=denial)
         statement.doubts.extend(doubts)
         audience = re.match(r"\s*(reporters|journalists|lawmakers)\b", self.masked[after_verb:end])
@@ -609,6 +628,7 @@ class Reader:
             earlier = next((s for s in reversed(self.draft.statements) if s.speaker == speaker and s.when), None)
             if earlier:
                 statement.when, statement.when_inferred = earlier.when, True
+                statement.when_because = f"the speaker's previous statement ({earlier.id}) is dated so"
                 statement.doubts.append(f"date inferred from the speaker's previous statement ({earlier.id})")
         statement.id = self.new_id(f"{speaker}-{' '.join(re.findall(r'[a-z]{4,}', text[(paraphrase or verbatim)[0].begin:(paraphrase or verbatim)[0].end].lower())[:3])}")
         self.add_statement(statement)
@@ -624,6 +644,12 @@ class Reader:
     def add_statement(self, statement: StatementDraft) -> None:
         if not statement.id:
             statement.id = self.new_id(statement.speaker)
+        words = statement.paraphrase + statement.verbatim or [statement.span]
+        others = [m.entity for span in words for m in self.draft.mentions
+                  if span.begin <= m.begin and m.end <= span.end and self.actor(m.entity)
+                  and m.entity not in (statement.speaker, statement.on_behalf_of) and m.entity not in self.news_media
+                  and m.entity != self.draft.publisher]
+        statement.target = others[0] if others else None
         self.draft.statements.append(statement)
         if self.person(statement.speaker) or self.actor(statement.speaker):
             self.last_speaker = statement

@@ -27,8 +27,24 @@ ACT_VERBS: dict[str, str] = {
     "expressed hope": "013", "expressed optimism": "013", "expressed confidence": "013",
 }
 SPEECH_VERB_CAMEO = "010"  # a plain statement
+# A denial's code depends on what is denied (the CAMEO manual): an accusation (016 Deny responsibility),
+# someone's account (110 Disapprove), a plan or proposal (12 Reject, as in ACT_VERBS).
+DENIED_ACCUSATION = re.compile(r"^\W*(?:the\s+|an?\s+|any\s+)?(?:\w+\s+)?(?:accusations?|allegations?|responsibility|"
+                               r"involvement|charges?|wrongdoing)\b")
+DENIED_ACCOUNT = re.compile(r"^\W*(?:the\s+|\w+'s\s+|\w+\u2019s\s+)?(?:\w+\s+)?(?:claims?|reports?|account|"
+                            r"assertions?|remarks|statements?)\b")
 DENIAL_VERBS = frozenset({"denied", "denies", "denying", "disputed", "disputes", "disputing", "rejected", "rejects",
                           "rejecting", "dismissed", "dismisses", "dismissing"})
+def act_code(verb: str, following: str) -> str:
+    """The candidate CAMEO code of a statement made with `verb`, given the words after it."""
+    if verb in DENIAL_VERBS:
+        if DENIED_ACCUSATION.match(following):
+            return "016"
+        if DENIED_ACCOUNT.match(following):
+            return "110"
+    return ACT_VERBS.get(verb, SPEECH_VERB_CAMEO)
+
+
 # Audiences of "told X".
 AUDIENCES = ("reporters", "journalists", "the press", "a news conference", "a press conference", "a briefing",
              "lawmakers", "parliament", "state media", "state television", "the media")

@@ -116,6 +116,9 @@ class MappingWriter:
             self.out.append(f"  photo_credit: {draft.photo_credit}  # drafted: the credit of every caption")
         if draft.credit_line:
             self.out.append(f"  credit_line: {scalar(draft.credit_line)}  # drafted: the credit line")
+            if draft.inputs_from:
+                self.out.append(f"  inputs_from: [{', '.join(draft.inputs_from)}]  # drafted: news media the credit "
+                                "line names")
         if draft.headline:
             self.out.append(f"  # headline (given to kg new): {draft.headline}")
         self.out.append("")
@@ -195,8 +198,13 @@ class MappingWriter:
                     lines.append(f"      - {self.anywhere(span)}")
             if event.type:
                 lines += [f"    type: {event.type}", f"    label: {scalar(event.label)}"]
-            if event.cameo:
-                lines.append(f"    cameo: \"{event.cameo}\"")
+            actors = [actor for actor, _ in event.participants if actor not in self.draft.candidates]
+            if event.cameo and len(actors) >= 2:  # the shapes: a coded act has source and target actors
+                lines += [f"    cameo: \"{event.cameo}\"  # unsure: from the event noun",
+                          f"    source: {actors[0]}  # unsure: the first participant",
+                          f"    target: {actors[1]}  # unsure: the second participant"]
+            elif event.cameo:
+                lines.append(f"    # unsure: cameo \"{event.cameo}\" once its source and target actors are known")
             if event.place and event.place not in self.draft.candidates:
                 lines.append(f"    place: {event.place}")
             if event.date:
@@ -241,8 +249,9 @@ class MappingWriter:
                 lines.append(f"    audience: {statement.audience}")
             lines += [f"    {line}" for line in self.quote_fields(statement.span)]
             if statement.when and statement.when_inferred:
-                lines.append(f"    # unsure: date inferred, not written: when: {self.anywhere(Span(statement.when.begin, statement.when.end))}"
-                             f" ({statement.when.value}), because the speaker's previous statement is dated so")
+                words = self.anywhere(Span(statement.when.begin, statement.when.end))[:-1]
+                lines.append(f"    when: {words}, because: {scalar(statement.when_because)}}}"
+                             f"  # unsure: inferred ({statement.when.value})")
             elif statement.when:
                 lines.append(f"    when: {self.inside(Span(statement.when.begin, statement.when.end), statement.span)}")
             for key, spans in (("verbatim", statement.verbatim), ("paraphrase", statement.paraphrase)):
@@ -258,8 +267,12 @@ class MappingWriter:
             lines += [f"    # unsure: denies {claim}, which no statement here asserts (a denial answers an assertion): "
                       f"say who asserts it, then add {{claim: {claim}, stance: denies}}"
                       for claim, stance in statement.stances if (claim, stance) not in stances]
-            if statement.cameo:
+            if statement.cameo and statement.target and statement.target not in self.draft.candidates:
                 lines.append(f"    cameo: \"{statement.cameo}\"  # unsure: from the verb {statement.verb!r}")
+                lines.append(f"    target: {statement.target}  # unsure: the first other actor its words name")
+            elif statement.cameo:  # the shapes: a coded act has a target actor
+                lines.append(f"    # unsure: cameo \"{statement.cameo}\" (from the verb {statement.verb!r}) once a target "
+                             "actor is known: add both 'cameo' and 'target'")
             self.emit(lines, self.statement_needs(statement))
             self.out.append("")
 
@@ -274,7 +287,8 @@ class MappingWriter:
             seen.add((position.holder, position.title))
             quote = ", ".join(self.quote_fields(position.span))
             lines = self.comments(position, "  ")
-            lines.append(f"  - {{holder: {position.holder}, title: {scalar(position.title)}, of: {position.of}, {quote}}}")
+            where = f"office: {position.office}" if position.office else f"of: {position.of}"
+            lines.append(f"  - {{holder: {position.holder}, title: {scalar(position.title)}, {where}, {quote}}}")
             self.emit(lines, {e for e in (position.holder, position.of) if e in self.draft.candidates})
         self.out.append("")
 
