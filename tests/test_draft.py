@@ -275,6 +275,15 @@ def test_every_cameo_code_of_the_lexicon_is_in_the_published_scheme():
     assert used <= scheme
 
 
+def test_a_sentence_naming_an_actor_and_nobodys_words_is_the_articles_own(registry):
+    text = ('Reyes said the talks were over. "It is done." The DPRK has not confirmed the visit. Traders say '
+            'the DPRK will lose. Oslo is cold.')
+    result = draft(text, registry)
+    voiced = [words(result, s.span) for s in result.statements if s.speaker == "wire"]
+    assert voiced == ["The DPRK has not confirmed the visit."]
+    assert [c.label for c in result.claims if c.speaker == "wire"] == ["The DPRK has not confirmed the visit"]
+
+
 # -- dates -------------------------------------------------------------------------------------
 
 def test_weekday_last_year_and_explicit_dates_resolve_by_the_seed_rules(registry):

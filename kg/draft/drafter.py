@@ -11,7 +11,7 @@ from kg.draft import lexicon
 from kg.draft.dates import DateFound, find_dates
 from kg.draft.gazetteer import (Candidate, Gazetteer, Mention, candidate_mentions, find_candidates, gazetteer_of,
                                 is_actor, is_person, slug)
-from kg.draft.text import Line, Quotation, find_quotations, masked, split_lines, split_sentences, word_bounded
+from kg.draft.text import CLOSING_QUOTES, OPENING_QUOTES, Line, Quotation, find_quotations, masked, split_lines, split_sentences, word_bounded
 from kg.seeds.records import EVENT_TYPES, PLACE_TYPES, Registry
 
 
@@ -277,6 +277,7 @@ class Reader:
         for kind in self.draft.lines:
             if kind.kind == "Paragraph":
                 self.read_paragraph(kind.line)
+        self.article_voice()
         self.draft_events()
         self.link_denials()
 
@@ -377,6 +378,38 @@ class Reader:
                 if not any(c for c, _ in statement.stances) and len(self.text[quote.begin:quote.end].split()) >= 6 \
                         and statement.verb not in lexicon.ACT_VERBS:
                     self.draft_claims(statement, Span(quote.begin, quote.end), "asserts")
+
+    def article_voice(self) -> None:
+        """A sentence that names a registry actor and reports nobody's words (no quotation, no reporting verb
+        but a negated one: 'X has not confirmed') is the article's own assertion: the publisher's statement."""
+        publisher = self.draft.publisher
+        if publisher not in self.registry.entities:
+            return
+        for kind in self.draft.lines:
+            if kind.kind != "Paragraph":
+                continue
+            for sentence in split_sentences(self.masked, kind.line):
+                body = self.masked[sentence.begin:sentence.end]
+                if "\u2591" in body or any(q in body for q in OPENING_QUOTES + CLOSING_QUOTES):
+                    continue  # someone's words
+                reported = [m for m in VERB.finditer(body) if not re.search(r"\b(?:not|n't|never)\s+(?:\w+\s+)?$",
+                                                                           body[:m.start()])]
+                if reported or any(s.span.begin < sentence.end and sentence.begin < s.span.end
+                                   for s in self.draft.statements):
+                    continue
+                named = [m for m in self.mentions_in(sentence.begin, sentence.end) if self.actor(m.entity)
+                         and m.entity in self.registry.entities and m.entity != publisher]
+                begin, end = word_bounded(self.text, sentence.begin, sentence.end)
+                content_end = end - 1 if self.text[end - 1] in ".!" else end
+                if not named or len(self.text[begin:content_end].split()) < 4:
+                    continue
+                statement = StatementDraft("the article's own voice: a sentence naming no source", speaker=publisher,
+                                           span=Span(begin, end), paraphrase=[Span(begin, content_end)],
+                                           cameo=None, verb="")
+                statement.doubts.append("the article's own assertion, or someone's the article does not name?")
+                statement.id = self.new_id(f"{publisher}-{' '.join(re.findall(r'[a-z]{4,}', self.text[begin:end].lower())[:3])}")
+                self.draft.statements.append(statement)
+                self.draft_claims(statement, Span(begin, content_end), "asserts")
 
     def continued_quotation(self, line: Line, quotations: list[Quotation]) -> None:
         """A paragraph that is only a quotation continues the previous speaker's words."""

@@ -7,7 +7,7 @@ import re
 
 # Reporting verbs: they introduce what someone said. Past, present and -ing forms.
 SPEECH_VERBS = (
-    "said", "says", "saying", "told", "tells", "added", "adds", "adding", "stated", "states", "noted", "notes",
+    "said", "says", "say", "saying", "told", "tells", "tell", "added", "adds", "adding", "stated", "states", "noted", "notes",
     "explained", "declared", "announced", "announces", "insisted", "argued", "asserted", "claimed", "claims",
     "warned", "warns", "stressed", "stresses", "underscored", "emphasized", "emphasised", "reiterated", "remarked",
     "wrote", "replied", "responded", "confirmed", "acknowledged", "maintained", "observed", "commented",

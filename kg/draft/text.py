@@ -70,6 +70,8 @@ def masked(text: str, quotations: list[Quotation]) -> str:
         for offset in range(quote.begin, quote.end):
             if not chars[offset].isspace():
                 chars[offset] = MASK
+        if quote.closed and text[quote.end - 1] in ".!?":
+            chars[quote.end - 1] = text[quote.end - 1]  # '..."' ends the article's sentence too
     return "".join(chars)
 
 
