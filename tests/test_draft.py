@@ -271,7 +271,7 @@ def test_a_coded_act_is_written_with_its_target_or_left_as_a_comment(registry, t
 
 def test_every_cameo_code_of_the_lexicon_is_in_the_published_scheme():
     scheme = set(re.findall(r'skos:notation "(\d+)"', (REPO / "ontology" / "cameo.ttl").read_text("utf-8")))
-    used = set(lexicon.ACT_VERBS.values()) | set(lexicon.EVENT_CAMEO.values()) | {lexicon.SPEECH_VERB_CAMEO, "016", "110"}
+    used = set(lexicon.ACT_VERBS.values()) | set(lexicon.EVENT_CAMEO.values()) | {lexicon.SPEECH_VERB_CAMEO, "016", "110", "04", "043"}
     assert used <= scheme
 
 
@@ -338,6 +338,13 @@ def test_meeting_with_participants_and_visit_to_a_place(registry):
     assert set(meeting.participants) >= {("tomas-reyes", "party"), ("ana-moll", "party")}
     visit = next(e for e in result.events if e.label.startswith("Visit"))
     assert visit.participants == [("united-nations", "visitor"), ("north-korea", "host")]
+
+
+def test_x_met_y_in_a_place_on_a_day_is_a_meeting(registry):
+    result = draft("Reyes met Ana Moll in Oslo on Sunday, officials said.", registry)
+    meeting = next(e for e in result.events if e.type == "Meeting")
+    assert (meeting.participants, meeting.place, meeting.date.value) == \
+        ([("tomas-reyes", "party"), ("ana-moll", "party")], "oslo", "2019-02-24")
 
 
 def test_news_agency_statement_is_a_report(registry):

@@ -9,7 +9,7 @@ Speed: the seed article (7 KB) drafted `--repeat` times (median), and synthetic 
 benchmarks/corpus.py drafted in batches of `--sizes` (seconds per batch and per article: linear
 when the per-article time stays flat).
 
-    .venv/bin/python benchmarks/draft/run.py [--check] [--details] [--sizes 10 100 1000] [--out RESULTS.md]
+    .venv/bin/python benchmarks/draft/run.py [--check] [--details] [--synthetic 100] [--sizes 10 100 1000] [--out RESULTS.md]
 """
 from __future__ import annotations
 
@@ -176,6 +176,28 @@ def speed(registry, repeat: int, sizes: list[int]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def synthetic_quality(count: int) -> str:
+    """Drafts of generated articles scored against their generated mappings: template prose, so a check
+    of the rules at scale, not of quality on real writing."""
+    corpus = load_corpus_module()
+    totals: dict[str, list[int]] = {}
+    with tempfile.TemporaryDirectory() as scratch:
+        project = corpus.generate_corpus(Path(scratch) / "corpus", count)
+        registry = load_registry(project / "seeds" / "entities.yaml", "entities.yaml")
+        for folder in sorted((project / "seeds" / "articles").iterdir()):
+            mapping = yaml.safe_load((folder / "mapping.yaml").read_text(encoding="utf-8"))
+            scores = compare(draft_of((folder / "article.txt").read_text(encoding="utf-8"), mapping, registry), mapping)
+            for score in scores:
+                total = totals.setdefault(score.kind, [0, 0, 0, 0])
+                for index, value in enumerate((score.curated, score.drafted, score.found, score.correct)):
+                    total[index] += value
+    lines = ["| kind | generated | drafted | P | R |", "|---|---|---|---|---|"]
+    for kind, (curated, drafted, found, correct) in totals.items():
+        lines.append(f"| {kind} | {curated} | {drafted} | {number(correct / drafted if drafted else None)} | "
+                     f"{number(found / curated if curated else None)} |")
+    return "\n".join(lines) + "\n"
+
+
 def machine() -> str:
     cpus = os.cpu_count()
     load = os.getloadavg()
@@ -189,6 +211,7 @@ def main() -> None:
     parser.add_argument("--details", action="store_true", help="list every miss and false find per article")
     parser.add_argument("--repeat", type=int, default=20, help="drafts of the seed article timed (default 20)")
     parser.add_argument("--sizes", type=int, nargs="*", default=[10, 100, 1000], help="synthetic batch sizes")
+    parser.add_argument("--synthetic", type=int, default=0, help="also score drafts of N generated articles")
     parser.add_argument("--out", type=Path, help="write the report (Markdown) here")
     args = parser.parse_args()
     registry_path = REPO / "seeds" / "entities.yaml"
@@ -201,6 +224,9 @@ def main() -> None:
             sys.exit(1)
     report, totals = quality(registry, args.details)
     sections.append("## Quality\n\n" + table(totals, benchmark_articles(), registry))
+    if args.synthetic:
+        sections.append(f"## {args.synthetic} generated articles (benchmarks/corpus.py), against their generated "
+                        "mappings\n\n" + synthetic_quality(args.synthetic))
     if args.details:
         sections.append("## Every miss and false find\n\n" + report)
     if args.sizes or args.repeat:

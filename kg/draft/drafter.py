@@ -125,6 +125,7 @@ ORGAN_NOUNS = re.compile(r"(?:'s|\u2019s)?\s+(?:foreign ministry|ministry|govern
 AUDIENCE_WORDS = ("reporters|journalists|lawmakers|diplomats|delegates|the|a|an|newspaper|news|press|conference|"
                   "briefing|agency|media|television|radio|interview|statement|meeting|regular|on|in|at|during|"
                   "earlier|later|also|separately|\\d+")
+MEET = re.compile(r"\b(?:met|meets|meet with|held talks with|holds talks with|hosted|hosts|received)\s+")
 TRAVEL = re.compile(r"\b(?:travel(?:s|led|ed)?|visit(?:s|ed)?|fl(?:y|ies|ew)|arrive[sd]?|head(?:s|ed)?)\s+(?:to|in)?\s*")
 TITLE_WORDS = "|".join(sorted({t.lower() for t in lexicon.TITLES}, key=len, reverse=True))
 TITLE_ALTERNATION = "|".join(sorted({re.escape(f) for t in lexicon.TITLES for f in (t, t.lower())}, key=len, reverse=True))
@@ -774,6 +775,8 @@ class Reader:
                     self.event_noun(by_id, noun, begin, end, sentence, registry_events)
                 for match in TRAVEL.finditer(body):
                     self.visit(by_id, sentence, sentence.begin + match.start(), sentence.begin + match.end())
+                for match in MEET.finditer(body):
+                    self.meeting(by_id, sentence, sentence.begin + match.start(), sentence.begin + match.end())
         for mention in self.draft.mentions:  # a historical event the text names: what it says of it
             entity = self.registry.entities.get(mention.entity)
             if entity and entity.type == "HistoricalEvent" and mention.entity not in by_id and any(
@@ -812,6 +815,32 @@ class Reader:
                            date=date, participants=participants)
         if not visitors:
             event.doubts.append("who travels is not a registry name; add the visitor")
+        by_id[event.id] = event
+
+    def meeting(self, by_id: dict[str, EventDraft], sentence, verb_begin: int, verb_end: int) -> None:
+        """'X met Y in Oslo on Sunday': a meeting of the persons (or states) on either side of the verb."""
+        clause_end = self.masked.find(",", verb_end, sentence.end)
+        clause_end = sentence.end if clause_end == -1 else clause_end
+        if any(e.span.begin < clause_end and verb_begin < e.span.end for e in by_id.values()):
+            return
+        named = [m for m in self.mentions_in(sentence.begin, clause_end) if self.actor(m.entity)]
+        before = [m.entity for m in named if m.end <= verb_begin]
+        after = [m.entity for m in named if m.begin >= verb_end]
+        if not before or not after:
+            return
+        people = [e for e in (before[-1], after[0])]
+        place = next((m.entity for m in self.mentions_in(verb_end, clause_end) if m.entity in self.registry.entities
+                      and self.registry.entities[m.entity].type in PLACE_TYPES
+                      and re.search(r"\b(?:in|at)\s+$", self.text[max(m.begin - 4, 0):m.begin])), None)
+        date = next((d for d in self.draft.dates if sentence.begin <= d.begin < clause_end and not d.inferred), None)
+        span = Span(*word_bounded(self.text, sentence.begin, clause_end))
+        host = self.masked[verb_begin:verb_end].strip() in ("hosted", "hosts", "received")
+        event = EventDraft(f"a verb of meeting: {self.text[verb_begin:verb_end].strip()!r}",
+                           id=self.new_id(f"{people[0]}-{people[1]}-meeting"), type="Meeting",
+                           label=f"Meeting of {self.entity_label(people[0])} and {self.entity_label(people[1])}",
+                           span=span, place=place, date=date, cameo="043" if host else "04",
+                           participants=[(people[0], "host" if host else "party"),
+                                         (people[1], "visitor" if host else "party")])
         by_id[event.id] = event
 
     def entity_label(self, entity_id: str) -> str:
