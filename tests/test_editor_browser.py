@@ -63,6 +63,7 @@ def test_iris_link_to_this_servers_pages_never_off_site(page, release_server) ->
     open_query(page, release_server, PEOPLE)
     hrefs = page.locator(f"{ROWS} a.iri").evaluate_all("links => links.map(a => a.getAttribute('href'))")
     assert "/entity/kim-jong-un" in hrefs
+    assert "entity:kim-jong-un" in page.locator(f"{ROWS} a.iri").all_inner_texts()  # the dataset's own prefix
     assert all(href.startswith("/") for href in hrefs), hrefs
     page.locator(f"{ROWS} a.iri[href='/entity/kim-jong-un']").click()
     page.wait_for_load_state()

@@ -121,3 +121,11 @@ def test_a_named_query_page_says_cut_only_when_it_was(release_app, capped_releas
     assert whole.status_code == cut.status_code == 200
     assert "Only the first" not in whole.text
     assert f"Only the first {CAP} results" in cut.text
+
+
+def test_the_editor_without_a_release_offers_completion_from_the_endpoint(protocol_app) -> None:
+    """`kg serve --data`: no release, so no local pages to link to and no VoID terms; the editor still opens."""
+    answer = protocol_app.get("/sparql", params={"query": "SELECT * { ?s ?p ?o }"}, headers={"accept": CHROMIUM_ACCEPT})
+    assert answer.status_code == 200 and "<title>SPARQL query editor" in answer.text
+    data = answer.text.split('id="editor-data">', 1)[1].split("</script>", 1)[0]
+    assert '"local": []' in data and '"terms": null' in data

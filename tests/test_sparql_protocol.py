@@ -160,7 +160,7 @@ def test_browsers_get_the_query_editor_and_other_clients_the_service_description
         "accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"})
     anything = protocol_app.get("/sparql", headers={"accept": "*/*"})
     assert browser.headers["content-type"] == "text/html; charset=utf-8"
-    assert 'id="query"' in browser.text and "/static/codemirror/codemirror.min.js" in browser.text
+    assert 'id="yasgui"' in browser.text and "/static/vendor/yasgui/yasgui.min.js" in browser.text
     assert anything.headers["content-type"] == "text/turtle; charset=utf-8"
 
 

@@ -45,7 +45,7 @@ def editor_page(queries: Iterable[NamedQuery], site: Site | None = None) -> byte
     data = {
         "examples": [{"name": q.name, "title": q.title, "description": q.description, "sparql": q.text}
                      for q in queries],
-        "prefixes": {**PREFIXES, **SHAPES_PREFIXES},
+        "prefixes": {**PREFIXES, **SHAPES_PREFIXES, **({"entity": f"{site.base}entity/"} if site else {})},
         "start": start,
         "local": local_namespaces(site) if site else [],
         "terms": dataset_terms(site) if site else None,
