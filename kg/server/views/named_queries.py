@@ -37,7 +37,6 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
-from markupsafe import Markup
 from pyoxigraph import Literal, NamedNode, Store, Variable
 
 from kg.server.conneg import GRAPH_FORMATS, HTML, JSON, SOLUTION_FORMATS, Representation, choose_for
@@ -280,11 +279,6 @@ def _openapi(query: NamedQuery) -> dict:
 
 
 # -- pages for people (kg/templates) -----------------------------------------------------------------
-
-def page(title: str, body: str, head: str = "") -> bytes:
-    """A page of the query editor's own shell (standalone.html): `body` and `head` are HTML, already escaped."""
-    return render("standalone.html", title=title, body=Markup(body), head=Markup(head)).encode()
-
 
 def listing_page(queries: Iterable[NamedQuery], site: Site | None = None) -> str:
     """The named queries: title (a link to the query's page), parameters, description."""
