@@ -58,6 +58,7 @@ def test_dates_borrowed_from_another_sentence_are_inferred_with_their_reason(rel
 
 def test_a_date_outside_the_items_own_words_is_never_stated_or_resolved(release_store):
     """General form of error 5: the time expression lies in none of the item's mentions -> inferred."""
+    assert len(select(release_store, "SELECT ?dating WHERE { ?item dipl:dating ?dating }")) >= 20
     wrong = select(release_store, """SELECT ?item ?evidence WHERE {
         ?item dipl:dating [ dipl:dateGroundedBy ?words ; dipl:dateEvidence ?evidence ] .
         ?words nif:beginIndex ?wb ; nif:endIndex ?we .

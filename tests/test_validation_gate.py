@@ -32,7 +32,7 @@ GATE_CASES = {
         "sanctions impeding its people's livelihood\", but no party asserts that claim: a denial answers an assertion."),
     "a statement dated before its occasion": (
         "at: trump-press-conference\n    audience: reporters\n",
-        "at: trump-press-conference\n    audience: reporters\n    when: {quote: \"February 27, 2019\", occurrence: 1}\n",
+        "at: trump-press-conference\n    audience: reporters\n    when: {quote: \"February 27, 2019\", occurrence: 1, because: a wrong date}\n",
         "trump-productive-but-no-signing",
         "This statement is dated 2019-02-27, before the event it is made at (dipl:madeAt) begins: 2019-02-28."),
 }
