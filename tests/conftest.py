@@ -64,15 +64,37 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if not needing or all(path.is_file() for path in SHARED_MATERIAL):
         return
     if running_under_ci():
-        pytest.exit(f"{len(needing)} conformance tests need the shared conformance material, not found at "
-                    f"{SHARED}: {HOW_TO_GET_SHARED} (CI is set, so they are required)", returncode=1)
+        message = (f"{len(needing)} conformance tests need the shared conformance material, not found at "
+                   f"{SHARED}: {HOW_TO_GET_SHARED} (CI is set, so they are required)")
+        if not hasattr(config, "workeroutput"):
+            pytest.exit(message, returncode=1)
+        for item in needing:  # a pytest-xdist worker cannot stop the run: each of these tests fails with the message
+            item.stash[_SHARED_REQUIRED] = message
+        return
     config.stash[_MISSING_SHARED] = len(needing)
+    if hasattr(config, "workeroutput"):  # a pytest-xdist worker: the controller prints the summary
+        config.workeroutput[_MISSING_SHARED_KEY] = len(needing)
     config.hook.pytest_deselected(items=needing)
     items[:] = [item for item in items if not item.get_closest_marker("conformance")]
 
 
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Fail a conformance test that CI requires but whose material is missing (see above)."""
+    if _SHARED_REQUIRED in item.stash:
+        pytest.fail(item.stash[_SHARED_REQUIRED], pytrace=False)
+
+
 HOW_TO_GET_SHARED = "put the shared/ folder beside the clone, or set KG_SHARED=/path/to/shared"
 _MISSING_SHARED = pytest.StashKey[int]()
+_MISSING_SHARED_KEY = "conformance tests not run"
+_SHARED_REQUIRED = pytest.StashKey[str]()
+
+
+@pytest.hookimpl(optionalhook=True)  # a pytest-xdist hook: defined only when the run has workers (make test)
+def pytest_testnodedown(node, error) -> None:
+    """Under pytest-xdist the workers collect, so carry their count of tests left out to the controller's summary."""
+    missing = getattr(node, "workeroutput", {}).get(_MISSING_SHARED_KEY, 0)
+    node.config.stash[_MISSING_SHARED] = max(node.config.stash.get(_MISSING_SHARED, 0), missing)
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:

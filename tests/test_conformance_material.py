@@ -50,3 +50,26 @@ def test_with_shared_present_the_conformance_tests_are_collected(reconciliation_
     assert result.returncode == 0, result.stdout + result.stderr
     assert "test_the_manifest_is_a_valid_0_2_manifest" in result.stdout
     assert "NOT RUN" not in result.stdout and "deselected" not in result.stdout
+
+
+def run_reconcile_tests_in_workers(shared: Path, ci: str | None) -> subprocess.CompletedProcess:
+    """`make test` runs the suite in pytest-xdist workers, which collect on their own: run one conformance test so."""
+    env = {key: value for key, value in os.environ.items() if key not in ("CI", "KG_SHARED")}
+    env["KG_SHARED"] = str(shared)
+    if ci is not None:
+        env["CI"] = ci
+    return subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-n", "2",
+                           "-k", "test_the_manifest_is_a_valid_0_2_manifest", "tests/test_reconcile.py"],
+                          cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
+
+
+def test_in_workers_without_shared_the_summary_still_says_once_what_was_not_run(tmp_path: Path) -> None:
+    result = run_reconcile_tests_in_workers(tmp_path, ci=None)
+    assert result.stdout.count("conformance tests NOT RUN") == 1, result.stdout + result.stderr
+    assert "1 conformance tests" in result.stdout and f"not at {tmp_path}" in result.stdout
+
+
+def test_in_workers_under_ci_missing_shared_material_fails_the_run_with_the_reason(tmp_path: Path) -> None:
+    result = run_reconcile_tests_in_workers(tmp_path, ci="true")
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "CI is set, so they are required" in result.stdout and "INTERNALERROR" not in result.stdout
