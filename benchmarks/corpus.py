@@ -153,6 +153,8 @@ events:
     quote: {quoted(meeting)}
     also: [{quoted(heading)}]
     cameo: "046"
+    source: [{host_state.id}, {guest_state.id}]
+    target: [{guest_state.id}, {host_state.id}]
     place: {city.id}
     date: {quoted(weekday)}
     topics: [{topic.id}, {other_topic.id}]
@@ -201,6 +203,7 @@ statements:
     claims:
       - {{claim: talks-went-well, stance: asserts}}
     cameo: "013"
+    target: {guest.id}
   - id: host-demand
     speaker: {host.id}
     at: briefing
@@ -211,12 +214,14 @@ statements:
   - id: guest-denial
     speaker: {guest.id}
     quote: {quoted(denial)}
-    when: {{words: {quoted(weekday)}, in: {quoted(meeting)}}}
+    when: {{words: {quoted(weekday)}, in: {quoted(meeting)}, because: the denial answers what was said at the talks}}
     paraphrase: {quoted(f"{guest_state.label} had only asked for partial {other_topic.label} in exchange for a freeze of its programme")}
     claims:
       - {{claim: demanded-full, stance: denies}}
       - {{claim: asked-partial, stance: asserts}}
+      - {{claim: freeze-offer, stance: asserts}}
     cameo: "016"
+    target: {host.id}
   - id: spokesperson-welcome
     speaker: {third.id}
     on_behalf_of: {org.id}
@@ -224,6 +229,7 @@ statements:
     when: {quoted(weekday)}
     verbatim: {quoted(f"welcomes every step toward {topic.label}")}
     cameo: "051"
+    target: [{host.id}, {guest.id}]
 
 proposals:
   - id: freeze-offer
