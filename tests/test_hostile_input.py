@@ -101,8 +101,9 @@ CASES = [
          b"/queries/statements?speaker=http://e.org/a%3E%20%3Fs%20%3Fp%20%3Fo", 400, "must be an absolute IRI"),
     Case("named-query parameter given twice", b"GET",
          b"/queries/statements?speaker=http://e.org/a&speaker=http://e.org/b", 400, "given 2 times"),
+    # One bad query of a batch gets an empty result with its error, the batch is answered (as OpenRefine expects).
     Case("reconciliation limit below one", b"GET",
-         b"/reconcile?queries=" + quote('{"q0": {"query": "Trump", "limit": -1}}').encode(), 400,
+         b"/reconcile?queries=" + quote('{"q0": {"query": "Trump", "limit": -1}}').encode(), 200,
          "`limit` must be a positive integer"),
     Case("reconciliation queries that are not JSON", b"GET", b"/reconcile?queries=%7Bnot", 400, "not JSON"),
     Case("byte range past the end", b"GET", b"/dumps/SHA256SUMS", 416, "",

@@ -49,7 +49,7 @@ def test_search_by_type_and_its_errors(release_app):
 def test_every_page_has_the_search_box(release_app):
     for path in ("/", "/entity/kim-jong-un", f"/article/{ARTICLE}", "/ontology", "/browse", "/queries", "/dumps/"):
         html = page(release_app, path)
-        assert re.search(r'<form class="search" role="search" action="/search"', html), path
+        assert re.search(r'<form class="search" role="search" aria-label="Site search" action="/search"', html), path
         assert '<label for="site-search"' in html, path
 
 

@@ -334,7 +334,8 @@ def headline(reader: Reader, article: NamedNode) -> str:
     if isinstance(given, Literal):
         return given.value
     first_heading, first_line = "", None
-    for quad in reader.store.quads_for_pattern(None, RDF_TYPE, NamedNode(DIPL + "Heading"), None):
+    graph = article_graph(reader.site, article)
+    for quad in reader.store.quads_for_pattern(None, RDF_TYPE, NamedNode(DIPL + "Heading"), graph):
         segment = quad.subject
         if reader.first(segment, NamedNode(DIPL + "inArticle")) != article:
             continue
@@ -345,6 +346,11 @@ def headline(reader: Reader, article: NamedNode) -> str:
     return first_heading
 
 
+def article_graph(site: Site, article: NamedNode) -> NamedNode:
+    """The named graph holding an article's facts (`{base}graph/article/<id>` for `{base}article/<id>`)."""
+    return NamedNode(f"{site.base}graph/article/{article.value[len(f'{site.base}article/'):]}")
+
+
 ARTICLE_KINDS = [("Events", "Event"), ("Statements", "Statement"), ("Claims", "Claim"), ("Proposals", "Proposal")]
 
 
@@ -353,7 +359,7 @@ def article_contents(reader: Reader, article: NamedNode) -> list[dict]:
     cut at MAX_LISTED, with a link to the full listing)."""
     site = reader.site
     name = article.value[len(f"{site.base}article/"):]
-    graph = NamedNode(f"{site.base}graph/article/{name}")
+    graph = article_graph(site, article)
     sections = []
     for title, class_name in ARTICLE_KINDS:
         classes = [NamedNode(DIPL + class_name)] + [
