@@ -407,6 +407,16 @@ def test_a_two_word_name_as_the_subject_of_a_verb_is_a_person_candidate(registry
     assert statement_by(result, "olga-markova")
 
 
+def test_denying_that_claim_answers_the_claim_just_before_and_saying_asserts(registry):
+    text = ("Reyes said that the DPRK had demanded full sanctions relief. "
+            "Moll denied that claim, saying the DPRK had only asked for partial relief.")
+    result = draft(text, registry)
+    reyes_claim = statement_by(result, "tomas-reyes")[0].stances[0][0]
+    moll = statement_by(result, "ana-moll")[0]
+    assert moll.stances[0] == (reyes_claim, "denies")
+    assert [c.label for c in result.claims if c.id == moll.stances[1][0]] == ["The DPRK had only asked for partial relief"]
+
+
 # -- the written draft -------------------------------------------------------------------------
 
 def load_written(result: Draft, registry, tmp_path: Path):

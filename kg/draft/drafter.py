@@ -127,6 +127,8 @@ AUDIENCE_WORDS = ("reporters|journalists|lawmakers|diplomats|delegates|the|a|an|
                   "earlier|later|also|separately|\\d+")
 MEET = re.compile(r"\b(?:met|meets|meet with|held talks with|holds talks with|hosted|hosts|received)\s+")
 TRAVEL = re.compile(r"\b(?:travel(?:s|led|ed)?|visit(?:s|ed)?|fl(?:y|ies|ew)|arrive[sd]?|head(?:s|ed)?)\s+(?:to|in)?\s*")
+ANAPHORIC_DENIAL = re.compile(r"^\w+\s+(?:that|the|this|these|those|such)\s+(?:claims?|accusations?|allegations?|"
+                             r"reports?|account|charges?)\b(?!\s+that)")
 TITLE_WORDS = "|".join(sorted({t.lower() for t in lexicon.TITLES}, key=len, reverse=True))
 TITLE_ALTERNATION = "|".join(sorted({re.escape(f) for t in lexicon.TITLES for f in (t, t.lower())}, key=len, reverse=True))
 TITLE_BEFORE = re.compile(rf"(?:(?P<org>[\w.'\u2019-]+(?:\s\([A-Z]+\))?)\s+)?(?P<title>(?:{TITLE_ALTERNATION})"
@@ -668,12 +670,31 @@ class Reader:
         self.add_statement(statement)
         if verb in lexicon.ACT_VERBS and verb not in lexicon.DENIAL_VERBS and verb not in CLAIM_ACTS:
             return  # an appeal, a welcome, an offer: an act, not an assertion
+        if verb in lexicon.DENIAL_VERBS and paraphrase and self.denies_the_claim_before(statement, paraphrase[0]):
+            return
         for part in paraphrase:
             self.draft_claims(statement, part, "denies" if verb in lexicon.DENIAL_VERBS else "asserts")
         if not paraphrase:
             for quote in verbatim:
                 if len(text[quote.begin:quote.end].split()) >= 6:
                     self.draft_claims(statement, quote, "asserts")
+
+    def denies_the_claim_before(self, statement: StatementDraft, part: Span) -> bool:
+        """'Y denied that claim, saying ...': the denial answers the claim made just before (by someone
+        else); what follows 'saying' is Y's own assertion."""
+        words = self.masked[part.begin:part.end]
+        if not ANAPHORIC_DENIAL.match(words):
+            return False
+        earlier = [c for c in self.draft.claims if c.speaker and c.speaker != statement.speaker
+                   and c.span.end <= statement.span.begin]
+        if earlier:
+            statement.stances.append((earlier[-1].id, "denies"))
+            statement.doubts.append(f"'{ANAPHORIC_DENIAL.match(words).group().strip()}' taken as {earlier[-1].id}, "
+                                    "the claim made just before")
+        saying = CONTINUATION.search(words)
+        if saying:
+            self.draft_claims(statement, Span(part.begin + saying.end(), part.end), "asserts")
+        return True
 
     def add_statement(self, statement: StatementDraft) -> None:
         if not statement.id:
