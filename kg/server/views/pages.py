@@ -289,7 +289,7 @@ def activity(reader: Reader, node: NamedNode) -> dict:
                           "of": reader.value(of) if of else None, "href": reader.site.href(position.value)})
     if positions:
         out["positions"] = positions
-    said = [{"statement": reader.value(statement), "date": reader.date_of(statement)}
+    said = [{"statement": said_by(reader.value(statement), reader.label(node)), "date": reader.date_of(statement)}
             for statement in islice((q.subject for q in reader.store.quads_for_pattern(None, NamedNode(DIPL + "speaker"),
                                                                                      node, None)), MAX_LISTED)]
     if said:
@@ -303,7 +303,7 @@ def activity(reader: Reader, node: NamedNode) -> dict:
         statement = reader.first(attribution, NamedNode(PROV + "hadActivity"))
         if claim is not None:
             claimed.append({"claim": reader.value(claim), "stance": reader.label(stance) if stance else "says",
-                            "statement": reader.value(statement) if statement else None,
+                            "statement": said_by(reader.value(statement), reader.label(node)) if statement else None,
                             "date": reader.date_of(statement) if statement else ""})
     if claimed:
         out["claimed"] = sorted(claimed, key=lambda c: (c["stance"], c["date"] or "9999", c["claim"].text))
@@ -313,6 +313,14 @@ def activity(reader: Reader, node: NamedNode) -> dict:
     if out:
         out["id"] = node.value[len(reader.site.base + "entity/"):] if node.value.startswith(reader.site.base + "entity/") else None
     return out
+
+
+def said_by(statement: Value, speaker: str) -> Value:
+    """A statement's name on its speaker's page, without the "<speaker> on <date>: " its label starts with."""
+    lead, colon, words = statement.text.partition(": ")
+    if colon and lead.startswith(speaker) and words:
+        return Value(f"“{words}”", statement.href, statement.note)
+    return statement
 
 
 def claims_made(reader: Reader, statement: NamedNode) -> list[dict]:
