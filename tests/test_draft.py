@@ -361,8 +361,17 @@ def test_reported_clause_is_a_claim_cut_at_but(registry):
     assert [stance for _, stance in result.statements[0].stances] == ["asserts", "asserts"]
 
 
-def test_appeals_and_welcomes_assert_no_claim(registry):
+def test_appeals_and_welcomes_assert_no_claim_but_what_they_add_does(registry):
     assert draft("Ostrova urged both sides to return to the table.", registry).claims == []
+    result = draft("Ostrova urged both sides to return to the table, adding that her country would host talks.", registry)
+    assert [c.label for c in result.claims] == ["Her country would host talks"]
+
+
+def test_a_quotation_continuing_a_statement_asserts_its_words(registry):
+    text = 'Reyes said the talks were over.\n"Diplomacy has laid the foundation for a lasting peace in the region."'
+    result = draft(text, registry)
+    assert [c.label for c in result.claims][-1] == "Diplomacy has laid the foundation for a lasting peace in the region"
+    assert result.statements[-1].stances == [(result.claims[-1].id, "asserts")]
 
 
 def test_denial_answers_the_claim_of_the_person_whose_claims_it_denies(registry):

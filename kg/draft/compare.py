@@ -237,7 +237,8 @@ def compare(draft: Draft, mapping: dict[str, Any]) -> list[Score]:
     scores.append(score_spans("events", text, [e for e in events if e[0]],
                               [([e.span, *e.also], f"{e.id}: ", e.id) for e in draft.events], same=same_event))
 
-    claims = [(curated.spans(item), f"{item.get('id')}: ", item) for item in curated.items("claims")]
+    # a proposal is a claim (what a source says was offered), and statements take stances on it
+    claims = [(curated.spans(item), f"{item.get('id')}: ", item) for item in curated.items("claims") + curated.items("proposals")]
     claims = [c for c in claims if c[0]]
     drafted_claims = [([c.span, *c.also], f"{c.id}: ", c) for c in draft.claims]
     scores.append(score_spans("claims", text, claims, drafted_claims))

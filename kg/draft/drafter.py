@@ -428,6 +428,9 @@ class Reader:
             when_because=f"the quotation continues the previous statement ({previous.id})")
         statement.doubts.append(f"speaker taken from the previous statement ({previous.id}); check it")
         self.add_statement(statement)
+        for quote in statement.verbatim:
+            if len(self.text[quote.begin:quote.end].split()) >= 6:
+                self.draft_claims(statement, quote, "asserts")
 
     def read_clause(self, begin: int, end: int, sentence_begin: int, sentence_end: int,
                     quotations: list[Quotation]) -> None:
@@ -669,6 +672,10 @@ class Reader:
         statement.id = self.new_id(f"{speaker}-{' '.join(re.findall(r'[a-z]{4,}', text[(paraphrase or verbatim)[0].begin:(paraphrase or verbatim)[0].end].lower())[:3])}")
         self.add_statement(statement)
         if verb in lexicon.ACT_VERBS and verb not in lexicon.DENIAL_VERBS and verb not in CLAIM_ACTS:
+            adding = CONTINUATION.search(self.masked, match.end(), end)
+            if adding:  # 'X urged ..., adding that Y': the appeal asserts nothing, the addition does
+                self.draft_claims(statement, Span(*word_bounded(text, adding.end(), paraphrase[0].end if paraphrase
+                                                                else end)), "asserts")
             return  # an appeal, a welcome, an offer: an act, not an assertion
         if verb in lexicon.DENIAL_VERBS and paraphrase and self.denies_the_claim_before(statement, paraphrase[0]):
             return
