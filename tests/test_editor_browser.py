@@ -82,11 +82,15 @@ def test_sort_and_page_the_table(page, release_server) -> None:
     open_query(page, release_server, "SELECT ?s ?o WHERE { ?s <http://www.w3.org/2000/01/rdf-schema#label> ?o }")
     assert page.locator(ROWS).count() == 50  # the first page of YASR's table
     assert "Showing 1 to 50 of" in page.locator(".yasr").inner_text()  # ...of the whole result, in pages
+    page.wait_for_load_state("networkidle")  # the table has settled (YASR redraws it once laid out)
     header = page.locator(".yasr table.dataTable thead th", has_text="o")
     header.click()
+    page.wait_for_selector(".yasr table.dataTable thead th.dt-ordering-asc")
     first = page.locator(f"{ROWS} td").nth(2).inner_text()
     header.click()
-    assert page.locator(f"{ROWS} td").nth(2).inner_text() != first
+    page.wait_for_selector(".yasr table.dataTable thead th.dt-ordering-desc")
+    last = page.locator(f"{ROWS} td").nth(2).inner_text()
+    assert first != last  # the first row of ascending, then of descending order
 
 
 def test_type_a_query_run_it_and_share_its_url(page, release_server) -> None:
