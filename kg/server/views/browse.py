@@ -41,7 +41,8 @@ STANCES = {"asserts": DIPL + "Asserts", "denies": DIPL + "Denies"}
 # Classes of the text's structure and of qualified relations: shown on the pages of what they qualify.
 STRUCTURAL_ROOTS = {DIPL + name for name in ("Segment", "TextSpan")}
 INTERNAL_CLASSES = {DIPL + name for name in ("Attribution", "Participation", "ParticipantRole", "Stance",
-                                             "TimeExpression", "Segment", "TextSpan", "Mention")}
+                                             "TimeExpression", "Segment", "TextSpan", "Mention", "Dating")}
+ONE_OF = NamedNode(PREFIXES["owl"] + "oneOf")
 FACETS = ("type", "article", "speaker", "date", "stance")
 
 
@@ -74,6 +75,7 @@ class Hierarchy:
     """The browsable classes of the release and their subclasses (from the ontology graph)."""
 
     children: dict[str, set[str]]
+    enumerations: set[str] = field(default_factory=set)  # classes defined by owl:oneOf: values, not things
 
     @classmethod
     def from_store(cls, store: Store) -> Hierarchy:
@@ -81,7 +83,9 @@ class Hierarchy:
         for quad in store.quads_for_pattern(None, SUBCLASS_OF, None, None):
             if isinstance(quad.subject, NamedNode) and isinstance(quad.object, NamedNode):
                 children.setdefault(quad.object.value, set()).add(quad.subject.value)
-        return cls(children)
+        enumerations = {q.subject.value for q in store.quads_for_pattern(None, ONE_OF, None, None)
+                        if isinstance(q.subject, NamedNode)}
+        return cls(children, enumerations)
 
     def closure(self, iri: str) -> list[str]:
         """The class and its subclasses, the class first."""
@@ -94,7 +98,8 @@ class Hierarchy:
         return seen
 
     def internal(self, iri: str) -> bool:
-        return iri in INTERNAL_CLASSES or any(iri in self.closure(root) for root in STRUCTURAL_ROOTS)
+        """Whether a class is shown on the pages of what its instances qualify rather than listed."""
+        return iri in INTERNAL_CLASSES or iri in self.enumerations or any(iri in self.closure(root) for root in STRUCTURAL_ROOTS)
 
 
 def parse_facets(site: Site, params: dict[str, str], hierarchy: Hierarchy) -> Facets:
