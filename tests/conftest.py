@@ -457,6 +457,9 @@ def browser() -> Iterator:
         browser.close()
 
 
+VIRTUOSO_TIME_LIMIT = 10  # seconds: the store's own MaxQueryExecutionTime, above kg serve's in the tests
+
+
 @pytest.fixture(scope="session")
 def virtuoso(tmp_path_factory: pytest.TempPathFactory) -> Iterator:
     """A private OpenLink Virtuoso 7 (benchmarks/virtuoso/server.py): a temporary database, free HTTP and ISQL
@@ -467,6 +470,6 @@ def virtuoso(tmp_path_factory: pytest.TempPathFactory) -> Iterator:
     if reason:
         pytest.fail(f"the Virtuoso tests need Debian's virtuoso-opensource ({reason}); "
                     "run them with make test as root, or leave them out with -m 'not virtuoso'")
-    server = launcher.start_virtuoso(tmp_path_factory.mktemp("virtuoso"))
+    server = launcher.start_virtuoso(tmp_path_factory.mktemp("virtuoso"), max_seconds=VIRTUOSO_TIME_LIMIT)
     yield server
     server.stop()

@@ -90,12 +90,14 @@ class Virtuoso:
         return path.read_text(errors="replace")[-3000:] if path.is_file() else ""
 
 
-def configure(folder: Path, http_port: int, isql_port: int, *, buffers: int = 50_000,
+def configure(folder: Path, http_port: int, isql_port: int, *, buffers: int = 50_000, threads_per_query: int = 1,
               max_rows: int = 1_000_000, max_seconds: int = 0, dirs_allowed: tuple[Path, ...] = ()) -> Path:
     """Write `folder`/virtuoso.ini: the packaged one with every path, port and limit set for `folder`.
 
     `buffers` are 8 KB pages of cache; `max_rows` is the store's ResultSetMaxRows (answers longer than
-    that are cut short by Virtuoso, silently); `max_seconds` its MaxQueryExecutionTime (0: none).
+    that are cut short by Virtuoso, silently) and MaxSortedTopRows (an ORDER BY with a LIMIT above it is
+    refused: kg serve asks for --max-results + 1 rows); `max_seconds` its MaxQueryExecutionTime (0: none). Its
+MaxQueryCostEstimationTime is 0: no query is refused on its estimated cost, only stopped by time.
     """
     db = folder / "db"
     db.mkdir(parents=True, exist_ok=True)
@@ -104,22 +106,25 @@ def configure(folder: Path, http_port: int, isql_port: int, *, buffers: int = 50
                      "LockFile": db / "virtuoso.lck", "TransactionFile": db / "virtuoso.trx",
                      "xa_persistent_file": db / "virtuoso.pxa"},
         "TempDatabase": {"DatabaseFile": db / "virtuoso-temp.db", "TransactionFile": db / "virtuoso-temp.trx"},
-        "Parameters": {"ServerPort": isql_port, "NumberOfBuffers": buffers, "MaxDirtyBuffers": buffers * 3 // 4,
+        "Parameters": {"ServerPort": isql_port, "MaxSortedTopRows": max_rows, "ThreadsPerQuery": threads_per_query, "NumberOfBuffers": buffers, "MaxDirtyBuffers": buffers * 3 // 4,
                        "DirsAllowed": ", ".join([".", "/usr/share/virtuoso-opensource-7/vad", str(folder),
                                                  *map(str, dirs_allowed)])},
         "HTTPServer": {"ServerPort": http_port},
         "URIQA": {"DefaultHost": f"localhost:{http_port}"},
         "SPARQL": {"ResultSetMaxRows": max_rows, "MaxQueryExecutionTime": max_seconds,
-                   "MaxQueryCostEstimationTime": max_seconds},
+                   "MaxQueryCostEstimationTime": 0},  # no refusals on a guessed cost: only the time really spent
     }
     lines, section = [], None
     for line in PACKAGED_INI.read_text().splitlines():
         header = re.match(r"\s*\[(.+)\]", line)
         if header:
             section = header.group(1)
+            lines.append(line)
+            lines += [f"{key} = {value}" for key, value in settings.get(section, {}).items()]
+            continue
         key = re.match(r"\s*([A-Za-z_]\w*)\s*=", line)
         if key and key.group(1) in settings.get(section, {}):
-            line = f"{key.group(1)} = {settings[section][key.group(1)]}"
+            continue  # written under the section's header
         lines.append(line)
     ini = folder / "virtuoso.ini"
     ini.write_text("\n".join(lines) + "\n")

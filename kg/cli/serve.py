@@ -24,6 +24,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="serve from this SPARQL 1.1 Protocol query endpoint (e.g. Fuseki's /ds/sparql) instead "
                              "of the release; its default graph must be the union of its named graphs. Credentials "
                              "from KG_STORE_TOKEN or KG_STORE_USER + KG_STORE_PASSWORD")
+    parser.add_argument("--store-graphs", metavar="IRI",
+                        help="with --store, serve only the store's graphs whose IRI starts with this, whatever else it "
+                             "holds (default: the release's graph namespace, $KG_BASE_IRI or the default base + graph/)")
     parser.add_argument("--host", default=DEFAULTS.host, help="address to listen on (default: %(default)s)")
     parser.add_argument("--port", type=int, default=DEFAULTS.port,
                         help="port to listen on; 0 picks a free one (default: %(default)s)")
@@ -95,6 +98,7 @@ def run(args: argparse.Namespace) -> int:
         release=str(store_path.parent) if store_path and not args.data else None,
         queries=str(_queries_folder(args.queries)),
         store=args.store,
+        store_graphs=(args.store_graphs or _release_graph_namespace()) if args.store else None,
         data_files=tuple(path.name for path in args.data or ()),
         max_query_memory=args.max_query_memory << 20,
         request_deadline=args.request_deadline,
@@ -132,6 +136,13 @@ def _queries_folder(given: Path | None) -> Path:
     from kg.cli.project import find_project
 
     return (given or find_project().root / "queries").resolve()
+
+
+def _release_graph_namespace() -> str:
+    """Where the release's named graphs are: graph/ under the base IRI ($KG_BASE_IRI or the default)."""
+    from kg.rdf.vocabulary import DEFAULT_BASE
+
+    return os.environ.get("KG_BASE_IRI", DEFAULT_BASE) + "graph/"
 
 
 def _check_store(url: str, timeout: float) -> None:

@@ -30,7 +30,7 @@ def create_app(store_path: Path | None, settings: ServerSettings,
     APIs are added with `app.include_router(...)`, and can run queries through `app.state.executor`.
     """
     if settings.store:
-        executor = RemoteQueryExecutor(settings.store, settings.threads, settings.timeout)
+        executor = RemoteQueryExecutor(settings.store, settings.threads, settings.timeout, settings.store_graphs)
     else:
         executor = QueryExecutor(store_path, settings.threads, on_runaway, settings.timeout)
     # No /docs or /redoc: FastAPI's pages load their scripts from a CDN; /openapi.json is served.

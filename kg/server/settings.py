@@ -25,6 +25,7 @@ class ServerSettings:
     release: str | None = None  # the published release folder served (dumps, pages); None with --data
     queries: str | None = None  # folder of the named queries (*.rq) served at /queries
     store: str | None = None  # SPARQL 1.1 Protocol query URL of a remote store served instead (kg serve --store)
+    store_graphs: str | None = None  # IRI prefix of the remote store's graphs that are served (kg serve --store-graphs)
     data_files: tuple[str, ...] = ()  # names of the RDF files served (kg serve --data), shown on the home page
 
     def to_json(self) -> str:

@@ -18,7 +18,12 @@ What stays the same as with the embedded store, and how:
   so that it is the union of its named graphs (`oxigraph serve --union-default-graph`, Fuseki/TDB2
   `tdb2:unionDefaultGraph true`; Virtuoso, GraphDB and Neptune do so by default), which
   `check_union_default_graph` verifies at startup. Protocol graphs become `default-graph-uri` /
-  `named-graph-uri` parameters.
+  `named-graph-uri` parameters;
+- only the release's graphs are served (`GraphScope`: the named graphs whose IRI starts with the
+  release's graph namespace, `kg serve --store-graphs`), whatever else the store holds, such as
+  Virtuoso's own system graphs: when the store holds other graphs, every query gets the release's
+  graphs as its dataset (`default-graph-uri` and `named-graph-uri`, each graph once), and graphs a
+  client names outside them are empty, as an absent graph is in the embedded store.
 
 Credentials come from the environment only (see kg.integrations.graph_store.credentials_from_environment).
 """
@@ -26,6 +31,9 @@ from __future__ import annotations
 
 import asyncio
 import io
+import logging
+import re
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -43,9 +51,20 @@ from kg.integrations.graph_store import credentials_from_environment
 from kg.sparql.policy import dataset_clause, query_form, tokenize, with_values
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
+EMPTY_GRAPH = "urn:x-diplomacy-kg:no-graph"  # named in a dataset that must hold nothing: no store has it
+SCOPE_REFRESH_SECONDS = 30.0  # how soon a graph published while serving is served
+# A store's refusal that is its own time limit (Virtuoso: SR171 "Transaction timed out", the S1T00/S1TAT
+# states, or its cost estimate above MaxQueryCostEstimationTime): answered as our time limit is, 503.
+STORE_TIME_LIMIT = re.compile(r"\bS1T(?:00|AT)\b|\bSR171\b|estimated execution time .* exceeds the limit")
+SCOPE_PAGE = 5000  # graphs listed per request: below any store's own cap on result rows (Virtuoso: 10,000)
 RESULTS_ACCEPT = "application/sparql-results+json, application/sparql-results+xml;q=0.9"
 GRAPH_ACCEPT = "application/n-triples, text/turtle;q=0.9, application/rdf+xml;q=0.8"
 _CHUNK = 1 << 16
+
+
+class StoreTimeLimit(QueryTimeout):
+    """The store's own time limit ended the query (or cut its answer short) before ours did."""
 
 
 class RemoteStoreUnavailable(ConnectionError):
@@ -65,13 +84,15 @@ class RemoteStore:
     `time.monotonic()` value) on a view made by `until`.
     """
 
-    def __init__(self, endpoint: str, client: httpx.Client, timeout: float, deadline: float | None = None) -> None:
+    def __init__(self, endpoint: str, client: httpx.Client, timeout: float, deadline: float | None = None,
+                 scope: GraphScope | None = None) -> None:
         self.endpoint, self.client, self.timeout, self.deadline = endpoint, client, timeout, deadline
+        self.scope = scope
         self._parser = Store()  # empty and in memory: parses queries, never evaluates one
 
     def until(self, deadline: float) -> RemoteStore:
         """A view of this store whose requests all end by `deadline`."""
-        return RemoteStore(self.endpoint, self.client, self.timeout, deadline)
+        return RemoteStore(self.endpoint, self.client, self.timeout, deadline, self.scope)
 
     def query(self, query: str, *, base_iri: str | None = None, use_default_graph_as_union: bool = False,
               default_graph: Any = None, named_graphs: Iterable[Any] | None = None,
@@ -81,12 +102,20 @@ class RemoteStore:
             query = with_values(query, {variable.value: str(term) for variable, term in substitutions.items()})
         form = query_form(query)
         self._check_syntax(query, form, base_iri)
-        params: list[tuple[str, str]] = [("query", query)]
-        if default_graph is None and named_graphs is None:
+        given = default_graph is not None or named_graphs is not None
+        if not given:
             default_graph, named_graphs = dataset_clause(query)  # FROM / FROM NAMED, if any
+            given = bool(default_graph or named_graphs)
         default_graph = default_graph if isinstance(default_graph, list) else [default_graph] if default_graph else []
-        params += [("default-graph-uri", _graph_iri(graph)) for graph in default_graph]
-        params += [("named-graph-uri", _graph_iri(graph)) for graph in named_graphs or ()]
+        default_iris = [_graph_iri(graph) for graph in default_graph]
+        named_iris = [_graph_iri(graph) for graph in named_graphs or ()]
+        if self.scope is not None and self.scope.confines:
+            query, default_iris, named_iris = self.scope.confine(query, default_iris, named_iris, given)
+        query = with_explicit_separators(query)
+        # Relative IRIs resolve against our endpoint, as in the embedded store, not against the store's.
+        params = [("query", f"BASE <{base_iri}>\n{query}" if base_iri else query)]
+        params += [("default-graph-uri", iri) for iri in default_iris]
+        params += [("named-graph-uri", iri) for iri in named_iris]
         # use_default_graph_as_union: the store's own default graph is the union (see the module docstring).
         graph_result = form in ("CONSTRUCT", "DESCRIBE")
         response = self._post(params, GRAPH_ACCEPT if graph_result else RESULTS_ACCEPT)
@@ -105,7 +134,9 @@ class RemoteStore:
         return parse_query_results(body, format=results_format)
 
     def named_graphs(self) -> list[NamedNode]:
-        """The named graphs holding at least one triple."""
+        """The named graphs holding at least one triple (of the scope, if any)."""
+        if self.scope is not None:
+            return [NamedNode(iri) for iri in self.scope.graphs]
         rows = self.query("SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }")
         return [row["g"] for row in rows if isinstance(row["g"], NamedNode)]
 
@@ -152,6 +183,9 @@ class RemoteStore:
         except httpx.HTTPError as error:
             raise RemoteStoreUnavailable(f"cannot reach the store at {self.endpoint}: {error}") from None
         if response.status_code == 200:
+            if response.headers.get("x-sql-state", "").upper() == "S1TAT":
+                response.close()  # Virtuoso's "anytime" answer: what it found before its own limit, not all of it
+                raise StoreTimeLimit("the store's own time limit cut the answer short")
             return response
         try:
             message = response.read()[:500].decode("utf-8", "replace").strip()
@@ -159,9 +193,72 @@ class RemoteStore:
             message = ""
         finally:
             response.close()
+        if STORE_TIME_LIMIT.search(message):
+            raise StoreTimeLimit(f"the store's own time limit ended the query ({' '.join(message.split())[:160]})")
         if response.status_code == 400:  # our parser accepted it: the store has other limits
             raise ValueError(f"the store refused the query: {message}")
         raise RemoteStoreUnavailable(f"the store answered {response.status_code}: {message}")
+
+
+class GraphScope:
+    """The graphs of a remote store that are served: those whose IRI starts with `prefix`.
+
+    The list is read when made and again every SCOPE_REFRESH_SECONDS in a background thread, page by
+    page (a store such as Virtuoso cuts long answers at its own row cap, silently). `confines` says
+    whether the store holds any other graph: only then must each query carry the dataset.
+    """
+
+    def __init__(self, prefix: str, store: RemoteStore, refresh_seconds: float = SCOPE_REFRESH_SECONDS) -> None:
+        self.prefix, self._store = prefix, store
+        self.graphs: list[str] = []
+        self.confines = True
+        self.refresh()
+        if refresh_seconds > 0:
+            threading.Thread(target=self._refresh_every, args=(refresh_seconds,), daemon=True,
+                             name="graph-scope").start()
+
+    def holds(self, iri: str) -> bool:
+        return iri.startswith(self.prefix)
+
+    def refresh(self) -> None:
+        """Read the store's graphs under the prefix, and whether it holds others."""
+        graphs: list[str] = []
+        prefix = self.prefix.replace("\\", "\\\\").replace('"', '\\"')
+        while True:
+            page = self._store.query(
+                f'SELECT DISTINCT ?g WHERE {{ GRAPH ?g {{ ?s ?p ?o }} FILTER(STRSTARTS(STR(?g), "{prefix}")) }} '
+                f"ORDER BY ?g LIMIT {SCOPE_PAGE} OFFSET {len(graphs)}")
+            found = [row["g"].value for row in page if isinstance(row["g"], NamedNode)]
+            graphs += found
+            if len(found) < SCOPE_PAGE:
+                break
+        others = self._store.query(f'ASK {{ GRAPH ?g {{ ?s ?p ?o }} FILTER(!STRSTARTS(STR(?g), "{prefix}")) }}')
+        self.graphs, self.confines = graphs, bool(others)
+
+    def confine(self, query: str, default: list[str], named: list[str], given: bool) -> tuple[str, list[str], list[str]]:
+        """`query` and the dataset to send with it: the graphs asked for that are in scope, or without any
+        the scope's graphs (as named graphs only when the query has GRAPH in it).
+
+        FROM clauses are taken out of the text (Virtuoso lets them win over the protocol's dataset), and
+        `GRAPH <iri>` naming a graph outside the named graphs names EMPTY_GRAPH instead, which is among
+        them and holds nothing (Virtuoso counts one solution for COUNT(*) over a graph outside them).
+        """
+        if given:
+            default = [iri for iri in default if self.holds(iri)] or [EMPTY_GRAPH]
+            named = [iri for iri in named if self.holds(iri)]
+        else:
+            uses_graph = any(t.kind == "word" and t.text.upper() == "GRAPH" for t in tokenize(query))
+            default, named = self.graphs or [EMPTY_GRAPH], self.graphs if uses_graph else []
+        named = [*named, EMPTY_GRAPH]
+        return _confined_text(query, set(named)), default, named
+
+    def _refresh_every(self, seconds: float) -> None:
+        while True:
+            time.sleep(seconds)
+            try:
+                self.refresh()
+            except Exception as error:  # keep the last list; the next round tries again
+                log.warning("could not re-read the served graphs from the store: %s", error)
 
 
 class _ResponseReader(io.RawIOBase):
@@ -203,6 +300,52 @@ class _ResponseReader(io.RawIOBase):
         super().close()
 
 
+def with_explicit_separators(query: str) -> str:
+    """`query` with the default separator (one space) written into every GROUP_CONCAT that has none: the same
+    query, which Virtuoso 7.2 also runs (it fails on GROUP_CONCAT(DISTINCT ?x) without a separator)."""
+    tokens = tokenize(query)
+    inserts: list[int] = []
+    for i, token in enumerate(tokens):
+        if token.kind != "word" or token.text.upper() != "GROUP_CONCAT" or i + 1 >= len(tokens) or tokens[i + 1].text != "(":
+            continue
+        level, has_separator = 0, False
+        for inner in tokens[i + 1:]:
+            if inner.text in ("(", ")"):
+                level += 1 if inner.text == "(" else -1
+                if level == 0:
+                    if not has_separator:
+                        inserts.append(inner.start)
+                    break
+            elif level == 1 and inner.kind == "word" and inner.text.upper() == "SEPARATOR":
+                has_separator = True
+    for position in reversed(inserts):
+        query = f'{query[:position]}; separator=" "{query[position:]}'
+    return query
+
+
+def _confined_text(query: str, named: set[str]) -> str:
+    """`query` without FROM / FROM NAMED clauses, and with `GRAPH <iri>` outside `named` made `GRAPH <EMPTY_GRAPH>`."""
+    tokens = tokenize(query)
+    prefixes: dict[str, str] = {}
+    edits: list[tuple[int, int, str]] = []
+    for i, token in enumerate(tokens[:-1]):
+        word = token.text.upper() if token.kind == "word" else ""
+        following = tokens[i + 1]
+        if word == "PREFIX" and following.kind == "pname" and i + 2 < len(tokens) and tokens[i + 2].kind == "iri":
+            prefixes[following.text[:-1]] = tokens[i + 2].text[1:-1]
+        elif word == "FROM" and token.depth == 0:
+            last = i + 2 if following.text.upper() == "NAMED" and i + 2 < len(tokens) else i + 1
+            edits.append((token.start, tokens[last].end, " "))
+        elif word == "GRAPH" and following.kind in ("iri", "pname"):
+            prefix, _, local = following.text.partition(":")
+            iri = following.text[1:-1] if following.kind == "iri" else prefixes.get(prefix, "\0") + local
+            if iri not in named:
+                edits.append((following.start, following.end, f"<{EMPTY_GRAPH}>"))
+    for start, end, replacement in reversed(edits):
+        query = f"{query[:start]}{replacement}{query[end:]}"
+    return query
+
+
 def _graph_iri(graph: Any) -> str:
     if isinstance(graph, NamedNode):
         return graph.value
@@ -220,8 +363,10 @@ class RemoteQueryExecutor:
 
     local = False  # evaluations wait on the network: never run one on the event loop
 
-    def __init__(self, endpoint: str, threads: int, limit: float) -> None:
+    def __init__(self, endpoint: str, threads: int, limit: float, graph_prefix: str | None = None) -> None:
         self.store = RemoteStore(endpoint, store_client(threads), limit)
+        if graph_prefix is not None:
+            self.store.scope = GraphScope(graph_prefix, RemoteStore(endpoint, self.store.client, limit))
         self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="remote-query")
 
     async def run(self, evaluate: Callable[[RemoteStore], T], timeout: float) -> T:
@@ -230,6 +375,8 @@ class RemoteQueryExecutor:
         future = asyncio.get_running_loop().run_in_executor(self._pool, evaluate, store)
         try:
             return await asyncio.wait_for(future, timeout)
+        except StoreTimeLimit:
+            raise
         except (TimeoutError, QueryTimeout):  # the caller's deadline, or the store request's (a hair earlier)
             raise QueryTimeout(f"the query did not finish within its time limit of {timeout:g} s") from None
 
