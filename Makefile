@@ -43,11 +43,20 @@ browser:
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium >/dev/null; \
 	  else echo "make test needs chromium: sudo apt-get install chromium" >&2; exit 1; fi; }
 
+# The Virtuoso tests (kg publish --to, kg serve --store) start Debian's OpenLink Virtuoso 7 on a temporary database;
+# install it when missing and root, as chromium is.
+.PHONY: virtuoso
+virtuoso:
+	@command -v virtuoso-t >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq virtuoso-opensource >/dev/null; \
+	  else echo "make test needs Virtuoso: sudo apt-get install virtuoso-opensource" >&2; exit 1; fi; }
+
 # The whole suite. A subset by marker (pyproject.toml: browser, conformance, slow), for instance while editing:
 #   .venv/bin/pytest -m "not slow"                  no real servers, real builds or browsers: the quick loop
 #   .venv/bin/pytest -m "not browser"               without chromium
+#   .venv/bin/pytest -m "not virtuoso"              without Virtuoso (kg publish --to / kg serve --store against it)
 #   .venv/bin/pytest -m conformance                 the W3C protocol suite and reconciliation schemas (need ../shared)
 # The conformance material comes from the shared/ folder beside the clone, or KG_SHARED=/path/to/shared: without
 # it those tests are left out with a message at the end, and with CI=true the run fails instead.
-test: $(TEST_INSTALLED) $(STATIC) browser
+test: $(TEST_INSTALLED) $(STATIC) browser virtuoso
 	$(VENV)/bin/pytest -q
