@@ -92,11 +92,20 @@ class Reader:
     store: Store
     site: Site
     labels: dict[str, str] = field(default_factory=dict)
+    outgoing: dict[str, list] = field(default_factory=dict)  # subject -> its (predicate, object) pairs
 
     def objects(self, subject, predicate: NamedNode | None = None) -> list:
-        """The distinct objects of `subject` (with their predicates when `predicate` is None), in store order."""
-        quads = self.store.quads_for_pattern(subject, predicate, None, None)
-        return list(dict.fromkeys((q.predicate, q.object) if predicate is None else q.object for q in quads))
+        """The distinct objects of `subject` (with their predicates when `predicate` is None), in store order.
+
+        All of a subject's statements are read once per page: a busy entity has thousands (its mentions),
+        and the header, facts and technical details each go through them."""
+        if predicate is not None:
+            return list(dict.fromkeys(q.object for q in self.store.quads_for_pattern(subject, predicate, None, None)))
+        key = str(subject)
+        if key not in self.outgoing:
+            self.outgoing[key] = list(dict.fromkeys((q.predicate, q.object)
+                                                    for q in self.store.quads_for_pattern(subject, None, None, None)))
+        return self.outgoing[key]
 
     def subjects(self, predicate: NamedNode | None, obj) -> list:
         """The distinct subjects pointing at `obj` (with their predicates when `predicate` is None), in store order."""
