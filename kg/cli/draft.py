@@ -15,9 +15,9 @@ DRAFT_HEADER = "# Drafted by `kg draft`"  # the first line of a mapping no perso
 
 
 def default_seeds() -> Path:
-    from kg.pipeline.build import default_project
+    from kg.cli.project import find_project
 
-    return default_project().seeds
+    return find_project().seeds
 
 
 def load_registry(seeds: Path):
@@ -42,12 +42,12 @@ def check_draft(folder: Path, seeds: Path) -> list[str]:
     """The seed loader's problems with the drafted mapping (grounding, references, dates), if any."""
     import re
 
+    from kg.cli.project import find_project
     from kg.seeds.article import load_article
     from kg.seeds.reader import SeedError
-    from kg.pipeline.build import default_project
 
     registry = load_registry(seeds)
-    codes = set(re.findall(r'skos:notation "(\d+)"', (default_project().ontology / "cameo.ttl").read_text("utf-8")))
+    codes = set(re.findall(r'skos:notation "(\d+)"', (find_project().ontology / "cameo.ttl").read_text("utf-8")))
     try:
         load_article(folder, registry, codes, folder.parent)
     except SeedError as error:
