@@ -3,7 +3,8 @@
 "use strict";
 (function () {
   const data = JSON.parse(document.getElementById("picture-data").textContent);
-  const RELATION_CLASS = { "asserts": "asserts", "denies": "denies", "takes part in": "takes-part", "contradicts": "contradicts" };
+  const RELATION_CLASS = { "asserts": "asserts", "denies": "denies", "takes part in": "takes-part", "contradicts": "contradicts",
+                           "acts in": "acts", "is addressed in": "addressed" };
   const elements = [
     ...data.nodes.map((node) => ({
       data: { id: node.id, label: shorten(node.label), href: node.href, full: node.label },
@@ -35,6 +36,8 @@
       { selector: "edge.denies", style: { "line-color": "#b3261e", "target-arrow-color": "#b3261e" } },
       { selector: "edge.takes-part", style: { "line-color": "#0b5cad", "target-arrow-color": "#0b5cad", "line-style": "dotted" } },
       { selector: "edge.contradicts", style: { "line-color": "#6a1b9a", "target-arrow-color": "#6a1b9a", "line-style": "dashed" } },
+      { selector: "edge.acts", style: { "line-color": "#8a6d00", "target-arrow-color": "#8a6d00", "width": 1 } },
+      { selector: "edge.addressed", style: { "line-color": "#8a6d00", "target-arrow-color": "#8a6d00", "width": 1, "line-style": "dashed" } },
     ],
   });
   window.network.on("tap", "node", (event) => {

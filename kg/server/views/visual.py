@@ -43,7 +43,9 @@ SELECT ?item ?class ?label ?date ?start ?end ?speakerLabel ?quote WHERE {
 ORDER BY DESC(COALESCE(?date, ?start)) ?item
 """
 
-# Edges of the actor–event–claim graph: (source, relation, target). %(scope...)s keeps them to one article's
+# Edges of the actor–event–claim graph: (source, relation, target). The coded acts' actors (GDELT-style
+# dipl:sourceActor, dipl:targetActor and their subproperties, e.g. dipl:proposer) of claims and events show
+# too, unless the same actor already asserts or denies that claim. %(scope...)s keeps them to one article's
 # graph; %(focus)s (VALUES, first, so that the store starts from the given nodes) to those touching them.
 EDGES_QUERY = PROLOGUE + """
 SELECT DISTINCT ?source ?relation ?target ?statement WHERE {
@@ -60,6 +62,10 @@ SELECT DISTINCT ?source ?relation ?target ?statement WHERE {
   } UNION {
     ?source dipl:contradicts ?target .
     BIND ("contradicts" AS ?relation)
+  } UNION {
+    VALUES (?coded ?relation) { %(coded)s }
+    ?target ?coded ?source .
+    FILTER NOT EXISTS { ?target a dipl:Statement }  # a statement's actors are its speaker's stances
   }
   %(scope_close)s
 }
@@ -68,6 +74,15 @@ LIMIT %(limit)d
 
 # Each node's label and kind, by the ontology's classes: claims, statements (speech acts), other events
 # (any subclass of dipl:Event), and the rest: actors (people, organizations, states, places...).
+# The coded-act properties by the ontology (read once per graph: the ontology may add subproperties).
+CODED_QUERY = PROLOGUE + """
+SELECT DISTINCT ?property ?role WHERE {
+  VALUES ?role { dipl:sourceActor dipl:targetActor }
+  ?property rdfs:subPropertyOf* ?role .
+}
+"""
+CODED_RELATIONS = {PREFIXES["dipl"] + "sourceActor": "acts in", PREFIXES["dipl"] + "targetActor": "is addressed in"}
+
 NODES_QUERY = PROLOGUE + """
 SELECT ?node (SAMPLE(?label) AS ?name) (SAMPLE(?nodeKind) AS ?kind) WHERE {
   VALUES ?node { %s }
@@ -141,6 +156,7 @@ def actor_graph(store: Store, site: Site, focus: str, graph: str | None) -> dict
         hubs = {edge["target"] for edge in touching if edge["source"] == focus}
         around = _edges(store, scope, "VALUES ?target { %s }" % " ".join(str(NamedNode(h)) for h in hubs)) if hubs else []
         edges = list({(e["source"], e["relation"], e["target"], e["statement"]): e for e in touching + around}.values())
+    edges = _without_repeated_actors(edges)
     cut = len(edges) >= MAX_EDGES
     iris = {focus} | {edge["source"] for edge in edges} | {edge["target"] for edge in edges}
     nodes = _nodes(store, site, iris)
@@ -154,8 +170,17 @@ def actor_graph(store: Store, site: Site, focus: str, graph: str | None) -> dict
             "limit": MAX_EDGES}
 
 
+def _without_repeated_actors(edges: list[dict]) -> list[dict]:
+    """The edges but the coded-act ones ("acts in", "is addressed in") that repeat a closer link of the same actor
+    and claim or event: asserting or denying a claim, taking part in an event."""
+    closer = {(e["source"], e["target"]) for e in edges if e["relation"] in ("asserts", "denies", "takes part in")}
+    return [e for e in edges if e["relation"] not in CODED_RELATIONS.values() or (e["source"], e["target"]) not in closer]
+
+
 def _edges(store: Store, scope: dict[str, str], focus: str) -> list[dict]:
-    query = EDGES_QUERY % {**scope, "focus": focus, "limit": MAX_EDGES}
+    coded = " ".join(f'({NamedNode(row["property"].value)} "{CODED_RELATIONS[row["role"].value]}")'
+                     for row in store.query(CODED_QUERY, **UNION)) or "(UNDEF UNDEF)"
+    query = EDGES_QUERY % {**scope, "focus": focus, "limit": MAX_EDGES, "coded": coded}
     return [{"source": row["source"].value, "relation": row["relation"].value, "target": row["target"].value,
              "statement": row["statement"].value if row["statement"] is not None else None}
             for row in store.query(query, **UNION) if isinstance(row["source"], NamedNode)]
