@@ -8,7 +8,6 @@ import re
 from pathlib import Path
 
 import pytest
-import yaml
 
 from kg.draft import lexicon
 from kg.draft.compare import compare

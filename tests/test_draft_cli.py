@@ -7,8 +7,8 @@ import shutil
 from pathlib import Path
 
 import pytest
-
 from conftest import REPO, run_kg
+
 from kg.cli.main import main
 
 SEED_TEXT = REPO / "seeds" / "articles" / "cgtn-2019-03-01-hanoi-summit" / "article.txt"

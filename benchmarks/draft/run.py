@@ -154,9 +154,10 @@ def speed(registry, repeat: int, sizes: list[int]) -> str:
         start = time.perf_counter()
         write_mapping(draft_of(text, mapping, registry))
         times.append(time.perf_counter() - start)
-    lines = [f"The seed article ({len(text.encode('utf-8')):,} bytes), drafted and written {repeat} times: "
-             f"median {statistics.median(times) * 1000:.1f} ms, min {min(times) * 1000:.1f} ms, "
-             f"max {max(times) * 1000:.1f} ms.", "",
+    summary = (f"The seed article ({len(text.encode('utf-8')):,} bytes), drafted and written {repeat} times: "
+               f"median {statistics.median(times) * 1000:.1f} ms, min {min(times) * 1000:.1f} ms, "
+               f"max {max(times) * 1000:.1f} ms.")
+    lines = [summary, "",
              "| synthetic articles | bytes (mean) | seconds | ms per article |", "|---|---|---|---|"]
     corpus = load_corpus_module()
     with tempfile.TemporaryDirectory() as scratch:

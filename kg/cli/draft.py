@@ -7,8 +7,12 @@ import datetime as dt
 import shutil
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import yaml
+
+if TYPE_CHECKING:
+    from kg.draft.drafter import Draft
 
 EXIT_OK, EXIT_FAILED, EXIT_UNREADABLE = 0, 1, 2
 DRAFT_HEADER = "# Drafted by `kg draft`"  # the first line of a mapping no person has taken over yet
@@ -29,7 +33,7 @@ def load_registry(seeds: Path):
     return load(path, str(path))
 
 
-def draft_folder(folder: Path, registry, meta: dict) -> "Draft":
+def draft_folder(folder: Path, registry, meta: dict) -> Draft:
     from kg.draft.drafter import draft_article
 
     text = (folder / "article.txt").read_bytes().decode("utf-8")

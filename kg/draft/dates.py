@@ -19,7 +19,7 @@ DAY_MONTH = re.compile(rf"\b(\d{{1,2}}) ({MONTH_NAMES})(?: (\d{{4}}))?\b")
 MONTH_DAY = re.compile(rf"\b({MONTH_NAMES}) (\d{{1,2}})\b(?!, \d{{4}})")
 RELATIVE = re.compile(r"\b(?:a day (?:after|before)|the day (?:after|before)|last (?:week|month)|"
                       r"earlier this (?:week|month|year)|this (?:week|month)|next (?:week|month|year)|"
-                      r"hours (?:after|before)|days (?:after|before)|overnight)\b", re.I)
+                      r"hours (?:after|before)|days (?:after|before)|overnight)\b", re.IGNORECASE)
 
 
 @dataclass(frozen=True)

@@ -9,10 +9,29 @@ from dataclasses import dataclass, field
 
 from kg.draft import lexicon
 from kg.draft.dates import DateFound, find_dates
-from kg.draft.gazetteer import (Candidate, Gazetteer, Mention, candidate_mentions, find_candidates, gazetteer_of,
-                                is_actor, is_person, slug)
-from kg.draft.text import CLOSING_QUOTES, OPENING_QUOTES, Line, Quotation, find_quotations, masked, split_lines, split_sentences, word_bounded
-from kg.seeds.records import EVENT_TYPES, PLACE_TYPES, Registry
+from kg.draft.gazetteer import (
+    Candidate,
+    Gazetteer,
+    Mention,
+    candidate_mentions,
+    find_candidates,
+    gazetteer_of,
+    is_actor,
+    is_person,
+    slug,
+)
+from kg.draft.text import (
+    CLOSING_QUOTES,
+    OPENING_QUOTES,
+    Line,
+    Quotation,
+    find_quotations,
+    masked,
+    split_lines,
+    split_sentences,
+    word_bounded,
+)
+from kg.seeds.records import PLACE_TYPES, Registry
 
 
 @dataclass(frozen=True)
@@ -120,7 +139,7 @@ WEEKDAY_OR_ADVERB = (r"(?:\s*,?\s*(?:on\s+)?(?:Monday|Tuesday|Wednesday|Thursday
 MEDIA_NOUNS = re.compile(r"(?:'s|\u2019s)?\s+(?:state\s+|official\s+)?(?:media|news agency|newspaper|"
                          r"broadcaster|television|TV|radio)$")
 ORGAN_NOUNS = re.compile(r"(?:'s|\u2019s)?\s+(?:foreign ministry|ministry|government|embassy|mission|office|"
-                         r"leadership|side|delegation)$", re.I)
+                         r"leadership|side|delegation)$", re.IGNORECASE)
 # Words between a reporting verb and 'that': who was told, where and when ('told the newspaper X on Tuesday that').
 AUDIENCE_WORDS = ("reporters|journalists|lawmakers|diplomats|delegates|the|a|an|newspaper|news|press|conference|"
                   "briefing|agency|media|television|radio|interview|statement|meeting|regular|on|in|at|during|"
@@ -146,7 +165,6 @@ EPITHET = re.compile(r"(?:^|\W)((?:[Tt]he)\s+(?:[\w-]+\s+){0,3}[a-z]+)$")  # 'th
 UNNAMED_SPOKESPERSON = re.compile(r"(?:^|\W)[Aa]n?\s+(?:[\w.'-]+\s+)?(?:spokesperson|spokesman|spokeswoman|official)$")
 DEFINITE_TITLE = re.compile(rf"(?:^|\W)(?:[Tt]he|[Aa]n?)\s+(?:[\w.'-]+\s+)?({'|'.join(lexicon.TITLES)}|"
                             rf"{'|'.join(t.lower() for t in lexicon.TITLES)})$")
-THAT = re.compile(r"^\s*(?:,\s*)?(?:(?:on|in|during|at)\s+[^,\"]*?\s+)?(?:that\s+)?")
 CLAUSE_BREAK = re.compile(r",\s+(?:while|whereas)\s+(?!\w+ing\b)|;\s+")
 # After a reporting verb, words that do not start a reported clause: a place, time or occasion, a participle.
 NOT_REPORTED = re.compile(r"^(?:[,(]|(?:on|in|at|during|after|before|while|when|hours|days|from|with|making|following|ahead|amid|as)\b|(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)\b)")
@@ -523,8 +541,8 @@ class Reader:
         if media:
             if len(self.news_media) == 1:
                 noun_phrase = self.masked.rfind(",", begin, begin + media.start()) + 1 or begin
-                return self.news_media[0], f"'{self.text[noun_phrase:subject_end].strip()}': the one news agency " \
-                    "the article names", ["a news medium resolved to the only one the article names"], \
+                how = f"'{self.text[noun_phrase:subject_end].strip()}': the one news agency the article names"
+                return self.news_media[0], how, ["a news medium resolved to the only one the article names"], \
                     noun_phrase, verb_end
             owner = self.mention_ending_at(begin + media.start(), begin)
             if owner:
@@ -636,9 +654,9 @@ class Reader:
             and not any(q.end == rest_end - 1 for q in inside) else rest_end
         content = self.masked[rest_begin:rest_end]
         if content and not re.fullmatch(r"[\W\u2591]*", content) and len(content.split()) >= 3 and \
-                not re.fullmatch(r"\s*[\"\u201c]?\u2591[\u2591\s]*[\"\u201d]?[,.]?\s*", content):
-            if not re.match(r"[\"\u201c]", content):
-                paraphrase.append(Span(rest_begin, rest_end))
+                not re.fullmatch(r"\s*[\"\u201c]?\u2591[\u2591\s]*[\"\u201d]?[,.]?\s*", content) and \
+                not re.match(r"[\"\u201c]", content):  # words of the article's own, not only a quotation
+            paraphrase.append(Span(rest_begin, rest_end))
         head = self.masked[begin:subject_begin]
         lead = re.match(r"^(.*?),\s*$", head)
         if lead and not paraphrase and len(lead.group(1).split()) >= 4 and not re.match(

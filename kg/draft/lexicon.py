@@ -103,14 +103,11 @@ ORGANISATION_HEADS = ("Ministry", "Agency", "Council", "Committee", "Commission"
                       "Fund", "Forum", "Centre", "Center", "Alliance", "Assembly", "Parliament", "Senate", "Court", "Group", "Authority")
 # Capitalised words that begin sentences or name times: never names of people or places.
 NOT_NAMES = frozenset(
-    "The A An In On At For From During After Before But And Or If When While As Its His Her Their Our We They He "
-    "She It This That These Those There Here Read More However Meanwhile Also Calling Commenting Asked Speaking "
-    "Monday Tuesday Wednesday Thursday Friday Saturday Sunday January February March April May June July August "
-    "September October November December Mr Mrs Ms Dr I You Students Officials Some Many Both".split())
+    ["The", "A", "An", "In", "On", "At", "For", "From", "During", "After", "Before", "But", "And", "Or", "If", "When", "While", "As", "Its", "His", "Her", "Their", "Our", "We", "They", "He", "She", "It", "This", "That", "These", "Those", "There", "Here", "Read", "More", "However", "Meanwhile", "Also", "Calling", "Commenting", "Asked", "Speaking", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday", "January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December", "Mr", "Mrs", "Ms", "Dr", "I", "You", "Students", "Officials", "Some", "Many", "Both"])
 
-LINK_MARKER = re.compile(r"^(?:Read more|Related|Related stories|Also read|See also|More|Read also)\s*:?\s*$", re.I)
+LINK_MARKER = re.compile(r"^(?:Read more|Related|Related stories|Also read|See also|More|Read also)\s*:?\s*$", re.IGNORECASE)
 CREDIT_LINE = re.compile(r"^\(?\s*(?:With (?:inputs|input|additional reporting) from|Source:|Sources:|Reporting by|"
-                         r"Writing by|Editing by|Edited by|Additional reporting by)\b.*\)?\s*$", re.I)
+                         r"Writing by|Editing by|Edited by|Additional reporting by)\b.*\)?\s*$", re.IGNORECASE)
 # A caption ends with its photo credit: "... /XYZ Photo", "(Photo: Agency)", "Photo: AFP".
 CAPTION_CREDIT = re.compile(r"(?:\s/\s?(?P<slash>[A-Z][\w.&-]*(?: [A-Z][\w.&-]*)*) Photos?|"
                             r"\s\(?(?:Photo|Picture|Image)s?(?: by|:)\s*(?P<paren>[A-Z][\w.&-]*(?: [A-Z][\w.&-]*)*)\)?)\s*$")

@@ -79,7 +79,6 @@ class MappingWriter:
             self.out.extend(lines)
 
     def write(self) -> str:
-        draft = self.draft
         out = self.out
         out += ["# Drafted by `kg draft` from article.txt: no person has checked it yet.",
                 "# Each drafted item follows a '# drafted:' comment (its evidence) and '# unsure:' comments (what to",
