@@ -218,6 +218,19 @@ def test_unnamed_spokesperson_is_the_organisation(registry):
     assert statement_by(result, "united-nations")[0].paraphrase
 
 
+def test_an_unnamed_official_and_an_embassy_speak_for_their_state(registry):
+    text = ('A DPRK trade official said on Tuesday that the country "will not beg for relief." '
+            "The DPRK's embassy in Moscow said in a statement that it welcomed closer ties.")
+    result = draft(text, registry)
+    assert [s.speaker for s in result.statements] == ["north-korea", "north-korea"]
+    assert [c.label for c in result.claims] == ['The country "will not beg for relief']  # a welcome asserts nothing
+
+
+def test_recalled_reports_the_speakers_own_account(registry):
+    result = draft("Reyes recalled a conversation with a Chinese trader in Oslo.", registry)
+    assert [s.speaker for s in result.statements] == ["tomas-reyes"]
+
+
 def test_parenthetical_between_subject_and_verb_is_skipped(registry):
     result = draft("Reyes, who met Ana Moll on Monday, said that the offer was vague.", registry)
     assert [s.speaker for s in result.statements] == ["tomas-reyes"]

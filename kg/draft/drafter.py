@@ -139,13 +139,16 @@ WEEKDAY_OR_ADVERB = (r"(?:\s*,?\s*(?:on\s+)?(?:Monday|Tuesday|Wednesday|Thursday
 MEDIA_NOUNS = re.compile(r"(?:'s|\u2019s)?\s+(?:state\s+|official\s+)?(?:media|news agency|newspaper|"
                          r"broadcaster|television|TV|radio)$")
 ORGAN_NOUNS = re.compile(r"(?:'s|\u2019s)?\s+(?:foreign ministry|ministry|government|embassy|mission|office|"
-                         r"leadership|side|delegation)$", re.IGNORECASE)
+                         r"leadership|side|delegation)(?:\s+(?:in|to|at)\s+[A-Z][\w.'-]*(?:\s[A-Z][\w.'-]*)?)?$",
+                         re.IGNORECASE)  # 'X's embassy in Moscow': X, not Moscow
 # Words between a reporting verb and 'that': who was told, where and when ('told the newspaper X on Tuesday that').
 AUDIENCE_WORDS = ("reporters|journalists|lawmakers|diplomats|delegates|the|a|an|newspaper|news|press|conference|"
                   "briefing|agency|media|television|radio|interview|statement|meeting|regular|on|in|at|during|"
                   "earlier|later|also|separately|\\d+")
 MEET = re.compile(r"\b(?:met|meets|meet with|held talks with|holds talks with|hosted|hosts|received)\s+")
 TRAVEL = re.compile(r"\b(?:travel(?:s|led|ed)?|visit(?:s|ed)?|fl(?:y|ies|ew)|arrive[sd]?|head(?:s|ed)?)\s+(?:to|in)?\s*")
+REPORTED_ACT = re.compile(r"^(?:it|he|she|they|we)\s+(?:" + "|".join(
+    re.escape(verb) for verb, code in lexicon.ACT_VERBS.items() if code in ("051", "02")) + r")\b")
 ANAPHORIC_DENIAL = re.compile(r"^\w+\s+(?:that|the|this|these|those|such)\s+(?:claims?|accusations?|allegations?|"
                              r"reports?|account|charges?)\b(?!\s+that)")
 TITLE_WORDS = "|".join(sorted({t.lower() for t in lexicon.TITLES}, key=len, reverse=True))
@@ -162,7 +165,8 @@ EVENT_NOUN = re.compile(r"(?<![\w-])(?:(?:an?|the|his|her|their|its)\s+(?:[\w-]+
 ACCORDING_TO = re.compile(r"(?:^|(?<=\W))[Aa]ccording to ")
 PRONOUN = re.compile(r"(?:^|\W)(he|she|He|She)$")
 EPITHET = re.compile(r"(?:^|\W)((?:[Tt]he)\s+(?:[\w-]+\s+){0,3}[a-z]+)$")  # 'the 52-year-old customs broker'
-UNNAMED_SPOKESPERSON = re.compile(r"(?:^|\W)[Aa]n?\s+(?:[\w.'-]+\s+)?(?:spokesperson|spokesman|spokeswoman|official)$")
+UNNAMED_SPOKESPERSON = re.compile(r"(?:^|\W)[Aa]n?\s+(?:[\w.'-]+\s+){0,2}(?:spokesperson|spokesman|spokeswoman|official|"
+                                  r"diplomat|source)$")
 DEFINITE_TITLE = re.compile(rf"(?:^|\W)(?:[Tt]he|[Aa]n?)\s+(?:[\w.'-]+\s+)?({'|'.join(lexicon.TITLES)}|"
                             rf"{'|'.join(t.lower() for t in lexicon.TITLES)})$")
 CLAUSE_BREAK = re.compile(r",\s+(?:while|whereas)\s+(?!\w+ing\b)|;\s+")
@@ -531,6 +535,12 @@ class Reader:
                     return person, f"'the {title.group(1)}' after the verb: the last person so titled", \
                         ["'the " + title.group(1) + "' resolved to the last person with that title"], \
                         verb_begin, verb_end + title.end()
+        organ = ORGAN_NOUNS.search(self.masked[begin:subject_end])
+        if organ:
+            owner = self.mention_ending_at(begin + organ.start(), begin)
+            if owner:
+                return owner.entity, f"{self.text[owner.begin:subject_end]!r}: an organ of the state", \
+                    ["an organ of the state taken as the state"], owner.begin, verb_end
         mention = self.mention_ending_at(subject_end, begin)
         if mention is not None and verb in lexicon.ACT_VERBS and not self.actor(mention.entity):
             mention = None
@@ -548,12 +558,6 @@ class Reader:
             if owner:
                 return owner.entity, "a state's media", ["media of a state taken as the state; name the medium"], \
                     owner.begin, verb_end
-        organ = ORGAN_NOUNS.search(self.masked[begin:subject_end])
-        if organ:
-            owner = self.mention_ending_at(begin + organ.start(), begin)
-            if owner:
-                return owner.entity, f"{self.text[owner.begin:subject_end]!r}: an organ of the state", \
-                    ["an organ of the state taken as the state"], owner.begin, verb_end
         pronoun = PRONOUN.search(self.masked[begin:subject_end])
         if pronoun:
             person, how = self.referent(begin + pronoun.start(1))
@@ -735,8 +739,11 @@ class Reader:
             self.last_speaker = statement
 
     def draft_claims(self, statement: StatementDraft, part: Span, stance: str) -> None:
-        """What a statement asserts: its reported clause, cut at ', but' into one claim each."""
+        """What a statement asserts: its reported clause, cut at ', but' into one claim each; a reported
+        act ('said that it welcomed ...') asserts nothing."""
         text = self.text
+        if REPORTED_ACT.match(self.masked[part.begin:part.end]):
+            return
         content_begin = part.begin
         if stance == "denies":
             that = re.search(r"\bclaims?\s+that\s+|\ballegations?\s+that\s+|\breports?\s+that\s+",

@@ -11,7 +11,7 @@ SPEECH_VERBS = (
     "explained", "declared", "announced", "announces", "insisted", "argued", "asserted", "claimed", "claims",
     "warned", "warns", "stressed", "stresses", "underscored", "emphasized", "emphasised", "reiterated", "remarked",
     "wrote", "replied", "responded", "confirmed", "acknowledged", "maintained", "observed", "commented",
-    "reported", "reports", "quoted", "cautioned", "predicted", "suggested", "revealed", "disclosed",
+    "reported", "reports", "quoted", "recalled", "recounted", "cautioned", "predicted", "suggested", "revealed", "disclosed",
 )
 # Verbs of an act performed by speaking, with the CAMEO code a curator most often picks for them.
 ACT_VERBS: dict[str, str] = {
