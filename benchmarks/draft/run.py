@@ -235,8 +235,8 @@ def main() -> None:
     sections.append(f"Machine: {machine()}.\n")
     text = "\n".join(sections)
     print(text)
-    if args.out:  # the text above "## Quality" (method, reading of the figures) is kept
-        kept = args.out.read_text(encoding="utf-8").split("## Quality")[0] if args.out.is_file() else ""
+    if args.out:  # the text above the Quality heading (method, reading of the figures) is kept
+        kept = args.out.read_text(encoding="utf-8").split("\n## Quality\n")[0] + "\n" if args.out.is_file() else ""
         args.out.write_text(kept + text, encoding="utf-8")
 
 
