@@ -2,7 +2,9 @@
 schemes a store's challenge chooses (Digest, Basic, Bearer)."""
 from __future__ import annotations
 
+import shutil
 import socket
+import tempfile
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -219,3 +221,30 @@ def test_a_challenge_without_matching_credentials_says_what_to_set(built_release
         server.shutdown()
     assert "asks for Bearer authentication; set KG_STORE_TOKEN" in str(refused.value)
     assert Challenging.seen == [None]  # the password was never sent to a store that asked for a token
+
+
+@pytest.mark.virtuoso
+@pytest.mark.slow
+def test_kg_publish_bulk_loads_through_virtuosos_bulk_loader(virtuoso, built_release, tmp_path):
+    """--bulk: the dump copied into a folder Virtuoso may read, ld_dir + rdf_loader_run through isql-vt; loading
+    twice leaves each graph as the release has it (the release's graphs are emptied first)."""
+    base = built_release.manifest["base"]
+    command = ("publish", "--to", virtuoso.graph_store, "--build-dir", built_release.path.parent.parent,
+               "--bulk", virtuoso.folder / "bulk", "--isql-port", str(virtuoso.isql_port))
+    for _ in range(2):
+        loaded = run_kg(*command, env=ADMIN)
+        assert loaded.returncode == 0, loaded.stderr
+        assert graph_sizes(virtuoso.sparql, base + "graph/") == release_sizes(built_release.dumps / "graph.nq")
+    assert not any((virtuoso.folder / "bulk").iterdir())  # the staged copy is removed
+
+    # A folder outside the server's DirsAllowed (Virtuoso allows /tmp whatever its ini says: use /var/tmp).
+    outside_folder = Path(tempfile.mkdtemp(dir="/var/tmp"))
+    try:
+        outside = run_kg(*command[:-4], "--bulk", outside_folder, "--isql-port", str(virtuoso.isql_port), env=ADMIN)
+    finally:
+        shutil.rmtree(outside_folder)
+    assert outside.returncode == 1
+    assert "cannot read" in outside.stderr and "DirsAllowed" in outside.stderr, outside.stderr
+    assert "nothing was changed" in outside.stderr
+    assert graph_sizes(virtuoso.sparql, base + "graph/") == release_sizes(built_release.dumps / "graph.nq")
+    assert "Traceback" not in outside.stderr

@@ -164,13 +164,20 @@ def run_export_quickstatements(args: argparse.Namespace) -> int:
 def run_publish(args: argparse.Namespace) -> int:
     from kg.cli.project import default_build_dir, find_project
     from kg.pipeline.build import ValidationFailed, ensure_release
+    from urllib.parse import urlsplit
+
     from kg.integrations.graph_store import RemoteStoreError, check_store_url, publish_to_store
     from kg.seeds.reader import SeedError
 
     try:
         check_store_url(args.to, "--to")  # before building: a URL with credentials is refused outright
         release = ensure_release((args.build_dir or default_build_dir()).resolve(), find_project(), args.base)
-        uploads = publish_to_store(release.dumps / "graph.nq", args.to)
+        if args.bulk:
+            from kg.integrations.virtuoso_bulk import bulk_load
+
+            uploads = bulk_load(release.dumps / "graph.nq", args.bulk, f"{urlsplit(args.to).hostname}:{args.isql_port}")
+        else:
+            uploads = publish_to_store(release.dumps / "graph.nq", args.to)
     except (SeedError, ValidationFailed) as error:
         print(f"kg publish: the build failed; nothing was sent:\n{error}", file=sys.stderr)
         return EXIT_FAILED
@@ -232,6 +239,12 @@ def main(argv: list[str] | None = None) -> int:
     publish_parser.add_argument("--to", required=True, metavar="URL",
                                 help="the store's Graph Store Protocol endpoint, e.g. http://host:7878/store "
                                      "(credentials: $KG_STORE_TOKEN, or $KG_STORE_USER and $KG_STORE_PASSWORD)")
+    publish_parser.add_argument("--bulk", type=Path, metavar="FOLDER",
+                                help="Virtuoso on this machine: load with its bulk loader (ld_dir, rdf_loader_run) through "
+                                     "isql-vt, the dump copied into FOLDER (in the server's DirsAllowed); faster, not "
+                                     "atomic (docs/stores.md)")
+    publish_parser.add_argument("--isql-port", type=int, default=1111, metavar="PORT",
+                                help="with --bulk, Virtuoso's ISQL port on the --to host (default: %(default)s)")
     add_build_options(publish_parser)
     publish_parser.set_defaults(run=run_publish)
 
