@@ -162,9 +162,10 @@ class ArticleGraph:
         for actor in targets:
             self.add(node, DIPL.targetActor, self.iris.entity(actor))
 
-    def in_article_voice(self, node: NamedNode) -> None:
-        """What the article states in its own voice rests on its publisher's word."""
-        self.add(node, DIPL.accordingTo, self.iris.entity(self.article.publisher))
+    def in_article_voice(self, node: NamedNode, source: str | None = None) -> None:
+        """What the article states in its own voice rests on its publisher's word (or on `source`'s, whose
+        words the article quotes)."""
+        self.add(node, DIPL.accordingTo, self.iris.entity(source or self.article.publisher))
 
     # -- sections ------------------------------------------------------------------------------
 
@@ -336,7 +337,7 @@ class ArticleGraph:
             self.add(node, DIPL.positionOf, self.iris.entity(position.of))
         if position.office:
             self.add(node, DIPL.office, self.iris.entity(position.office))
-        self.in_article_voice(node)
+        self.in_article_voice(node, position.according_to)
         self.add(node, DIPL.statedAsOf, typed(self.article.published.isoformat(), "date"))
         self.denoted_by(node, position.spans)
 

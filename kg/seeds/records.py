@@ -218,6 +218,7 @@ class Position:
     spans: list[Span]
     line: int
     office: str | None = None
+    according_to: str | None = None  # the source whose words give the title, when not the article's own
 
 
 @dataclass

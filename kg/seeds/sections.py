@@ -179,7 +179,8 @@ def read_position(reader: ArticleReader, fields: Fields, earlier: list[Position]
     if position_id in {p.id for p in earlier}:
         fields.problem(f"duplicate position: {holder!r} as {title!r} is already mapped")
         return None
-    return Position(position_id, holder, title, of, spans, fields.line, office)
+    according_to = reader.refer(fields.get("according_to"), "the source of a position's title", reader.actors)
+    return Position(position_id, holder, title, of, spans, fields.line, office, according_to)
 
 
 @dataclass(frozen=True)
@@ -207,7 +208,8 @@ SECTIONS = (
     Section("proposals", "a proposal", QUOTE_KEYS | {"id", "label", "proposer", "to", "at", "offer",
                                                      "in_exchange_for", "concerns", "topics", "cameo", "target"},
             read_proposal),
-    Section("positions", "a position", QUOTE_KEYS | {"holder", "title", "of", "office"}, read_position),
+    Section("positions", "a position", QUOTE_KEYS | {"holder", "title", "of", "office", "according_to"},
+            read_position),
 )
 
 
