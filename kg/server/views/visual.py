@@ -14,7 +14,7 @@ embeds it and kg/static/timeline.js or network.js draws it (scripts from npm, sh
 from __future__ import annotations
 
 import json
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import Response
 from pyoxigraph import Literal, NamedNode, Store
 
@@ -23,24 +23,29 @@ from kg.server.conneg import HTML, JSON, choose_for
 from kg.server.views.resources import run
 from kg.server.views.site import Site
 
-MAX_TIMELINE_ITEMS = 2000  # the most recent ones when there are more
-MAX_EDGES = 400  # of a graph view; a busy entity's graph says how many were left out
+MAX_TIMELINE_ITEMS = 300  # a page of the most recent ones; `skip=` pages back
+MAX_EDGES = 300  # of a graph view; a busier one says it shows the first ones
 UNION = {"use_default_graph_as_union": True}
 PROLOGUE = "".join(f"PREFIX {name}: <{PREFIXES[name]}>\n" for name in ("dipl", "rdfs", "prov", "nif"))
 
+# The most recent dated events and statements first (sorting only their dates: dipl:date and dipl:startDate
+# belong to events), then what to show of each.
 TIMELINE_QUERY = PROLOGUE + """
 SELECT ?item ?class ?label ?date ?start ?end ?speakerLabel ?quote WHERE {
-  %(scope_open)s ?item a ?class . %(scope_close)s
-  ?class rdfs:subClassOf* dipl:Event .
+  {
+    SELECT DISTINCT ?item ?when WHERE {
+      %(scope_open)s { ?item dipl:date ?when } UNION { ?item dipl:startDate ?when } %(scope_close)s
+    } ORDER BY DESC(STR(?when)) ?item OFFSET %(offset)d LIMIT %(limit)d
+  }
+  ?item a ?class . ?class rdfs:subClassOf* dipl:Event .
   OPTIONAL { ?item dipl:date ?date }
   OPTIONAL { ?item dipl:startDate ?start }
   OPTIONAL { ?item dipl:endDate ?end }
-  FILTER (BOUND(?date) || BOUND(?start))
   OPTIONAL { ?item rdfs:label ?label }
   OPTIONAL { ?item dipl:speaker/rdfs:label ?speakerLabel }
   OPTIONAL { ?item dipl:quotation|dipl:paraphrase ?span . ?span nif:anchorOf ?quote }
 }
-ORDER BY DESC(COALESCE(?date, ?start)) ?item
+ORDER BY DESC(STR(?when)) ?item
 """
 
 # Edges of the actor–event–claim graph: (source, relation, target). The coded acts' actors (GDELT-style
@@ -100,10 +105,12 @@ def visual_router(site: Site) -> APIRouter:
 
     async def timeline(request: Request) -> Response:
         article = request.query_params.get("article")
+        skip = _count(request.query_params.get("skip"))
         graph = _article_graph(site, article) if article else None
-        items = await run(request, lambda store: timeline_items(store, graph))
-        data = {"article": article, "items": items, "limit": MAX_TIMELINE_ITEMS,
-                "cut": len(items) >= MAX_TIMELINE_ITEMS}
+        items = await run(request, lambda store: timeline_items(store, graph, skip))
+        cut = len(items) >= MAX_TIMELINE_ITEMS
+        data = {"article": article, "items": items, "limit": MAX_TIMELINE_ITEMS, "skip": skip,
+                "older": skip + MAX_TIMELINE_ITEMS if cut else None}  # the `skip=` of the next page back
         title = f"Timeline of {article}" if article else "Timeline of events and statements"
         return _answer(request, site, "timeline.html", title, data)
 
@@ -121,16 +128,15 @@ def visual_router(site: Site) -> APIRouter:
     return router
 
 
-def timeline_items(store: Store, graph: str | None) -> list[dict]:
-    """The dated events and statements (of one article's graph, or all), newest first, at most MAX_TIMELINE_ITEMS."""
-    query = TIMELINE_QUERY % _scope(graph)
+def timeline_items(store: Store, graph: str | None, skip: int = 0) -> list[dict]:
+    """The dated events and statements (of one article's graph, or all), newest first: MAX_TIMELINE_ITEMS of them
+    after the `skip` newest."""
+    query = TIMELINE_QUERY % {**_scope(graph), "limit": MAX_TIMELINE_ITEMS, "offset": skip}
     items: dict[str, dict] = {}
     for row in store.query(query, **UNION):
         iri = row["item"].value
         item = items.get(iri)
         if item is None:
-            if len(items) >= MAX_TIMELINE_ITEMS:
-                break
             statement = row["class"].value == PREFIXES["dipl"] + "Statement"
             label = _text(row["label"])
             if statement and row["speakerLabel"] is not None and row["quote"] is not None:
@@ -158,6 +164,7 @@ def actor_graph(store: Store, site: Site, focus: str, graph: str | None) -> dict
         edges = list({(e["source"], e["relation"], e["target"], e["statement"]): e for e in touching + around}.values())
     edges = _without_repeated_actors(edges)
     cut = len(edges) >= MAX_EDGES
+    edges = edges[:MAX_EDGES]  # the focus's own edges come first
     iris = {focus} | {edge["source"] for edge in edges} | {edge["target"] for edge in edges}
     nodes = _nodes(store, site, iris)
     for edge in edges:
@@ -214,6 +221,15 @@ def _scope(graph: str | None) -> dict[str, str]:
     if graph is None:
         return {"scope_open": "", "scope_close": ""}
     return {"scope_open": f"GRAPH {NamedNode(graph)} {{", "scope_close": "}"}
+
+
+def _count(value: str | None) -> int:
+    """A `skip=` value: a whole number, 0 when absent; 400 in the project's error shape otherwise."""
+    if value is None:
+        return 0
+    if not value.isdigit() or len(value) > 9:
+        raise HTTPException(400, f"skip must be a whole number of items, not {value!r}")
+    return int(value)
 
 
 def _text(term: object) -> str | None:
