@@ -91,3 +91,11 @@ def test_the_timeline_pages_back_through_older_items(release_app, monkeypatch) -
     assert 'href="?skip=0">Newer</a>' in page and 'href="?skip=20">Older</a>' in page
     refused = release_app.get("/timeline", params={"skip": "-1"}, headers=JSON)
     assert refused.status_code == 400 and "skip must be a whole number" in refused.json()["message"]
+
+
+def test_the_graph_needs_an_article_or_entity(release_app) -> None:
+    for about in ({}, {"about": "not an iri"}, {"about": "/entity/a b"}):
+        answer = release_app.get("/network", params=about, headers=JSON)
+        assert answer.status_code == 400 and "about= names the article or entity" in answer.json()["message"], about
+    page = release_app.get("/network", headers=HTML)
+    assert page.status_code == 400 and page.headers["content-type"].startswith("text/html")

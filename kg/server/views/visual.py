@@ -20,7 +20,7 @@ from pyoxigraph import Literal, NamedNode, Store
 
 from kg.rdf.vocabulary import PREFIXES
 from kg.server.conneg import HTML, JSON, choose_for
-from kg.server.views.resources import run
+from kg.server.views.resources import is_iri, run
 from kg.server.views.site import Site
 
 MAX_TIMELINE_ITEMS = 300  # a page of the most recent ones; `skip=` pages back
@@ -117,6 +117,9 @@ def visual_router(site: Site) -> APIRouter:
     async def network(request: Request) -> Response:
         about = request.query_params.get("about", "")
         iri = site.iri_for_path(about) if about.startswith("/") else about
+        if not is_iri(iri):
+            raise HTTPException(400, "about= names the article or entity to draw: a path such as /entity/kim-jong-un "
+                                     f"or an IRI, not {about!r}")
         graph = _article_graph(site, iri[len(site.base + "article/"):]) if iri.startswith(site.base + "article/") else None
         data = await run(request, lambda store: actor_graph(store, site, iri, graph))
         data["about"] = {"iri": iri, "href": site.path_for_iri(iri)}
