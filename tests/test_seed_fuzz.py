@@ -112,7 +112,7 @@ def test_structure_corruptions_give_located_errors(tmp_path, data):
     lambda text: text.replace("events:", "events: [", 1),                   # bad YAML
     lambda text: text.replace("speaker: kcna", "speaker: [kcna, cgtn]", 1),  # wrong type
     lambda text: text.replace("  publisher: cgtn\n", "", 1),                 # missing key
-    lambda text: text.replace("quote: Chairman Kim}", "quote: hairman Kim }", 1),  # shifted quote
+    lambda text: text.replace("quote: Chairman Kim,", "quote: hairman Kim ,", 1),  # shifted quote
     lambda text: text[: len(text) // 2],                                    # truncated file
 ], ids=["bad-yaml", "wrong-type", "missing-key", "shifted-quote", "truncated"])
 def test_kg_build_on_a_corrupted_mapping_fails_cleanly(tmp_path, corruption):
