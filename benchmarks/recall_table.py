@@ -1,4 +1,4 @@
-"""The recall table of docs/modelling.md: every line of the seed article and the items of its mapping that
+"""The recall table of docs/modelling.md: every sentence of the seed article and the items of its mapping that
 represent it, generated from the mapping so that it stays true (tests/test_modelling_doc.py checks the doc).
 
     .venv/bin/python benchmarks/recall_table.py          # rewrite the table in docs/modelling.md
@@ -6,6 +6,7 @@ represent it, generated from the mapping so that it stays true (tests/test_model
 """
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 
@@ -17,6 +18,8 @@ ROOT = Path(__file__).resolve().parents[1]
 ARTICLE = "cgtn-2019-03-01-hanoi-summit"
 DOC = ROOT / "docs" / "modelling.md"
 START, END = "<!-- recall-table:start -->", "<!-- recall-table:end -->"
+SENTENCE_END = re.compile(r'[.!?]["”]?(?=\s+["“]?[A-Z])')  # a stop, maybe a closing quote, then a new sentence
+ABBREVIATION = re.compile(r"\b(?:U\.S|[A-Z])\.$")  # "U.S. President": not the end of a sentence
 
 
 def load_seed_article(root: Path = ROOT) -> ArticleMapping:
@@ -39,17 +42,33 @@ def item_spans(article: ArticleMapping) -> list[tuple[str, list[Span]]]:
     return items
 
 
+def sentences(span: Span) -> list[Span]:
+    """The sentences of one line of the text (a heading or caption is one)."""
+    found, start = [], 0
+    for stop in SENTENCE_END.finditer(span.anchor):
+        if ABBREVIATION.search(span.anchor[start:stop.start() + 1]):
+            continue
+        found.append((start, stop.end()))
+        start = stop.end() + len(span.anchor[stop.end():]) - len(span.anchor[stop.end():].lstrip())
+    found.append((start, len(span.anchor)))
+    return [Span(span.begin + b, span.begin + e, span.anchor[b:e]) for b, e in found if span.anchor[b:e].strip()]
+
+
 def recall_table(article: ArticleMapping) -> str:
-    """A Markdown table: line, kind of line, its first words, the items and entities its words ground."""
+    """A Markdown table, a row per sentence (line.n when a line has several): the kind of line, its first words,
+    the items whose spans overlap it and the entities it mentions."""
     items = item_spans(article)
-    rows = ["| line | kind | text | items | entities |", "|---|---|---|---|---|"]
+    rows = ["| sentence | kind | text | items | entities |", "|---|---|---|---|---|"]
     for segment in article.segments:
-        begin, end = segment.span.begin, segment.span.end
-        inside = [name for name, spans in items if any(s.begin < end and begin < s.end for s in spans)]
-        entities = sorted({m.entity for m in article.mentions if begin <= m.span.begin < end})
-        words = segment.span.anchor if len(segment.span.anchor) <= 60 else segment.span.anchor[:57] + "..."
-        rows.append(f"| {segment.line} | {segment.kind} | {words.replace('|', '/')} | "
-                    f"{', '.join(inside) or '—'} | {', '.join(entities) or '—'} |")
+        parts = sentences(segment.span)
+        for number, sentence in enumerate(parts, 1):
+            begin, end = sentence.begin, sentence.end
+            inside = [name for name, spans in items if any(s.begin < end and begin < s.end for s in spans)]
+            entities = sorted({m.entity for m in article.mentions if begin <= m.span.begin < end})
+            words = sentence.anchor if len(sentence.anchor) <= 60 else sentence.anchor[:57] + "..."
+            where = f"{segment.line}.{number}" if len(parts) > 1 else str(segment.line)
+            rows.append(f"| {where} | {segment.kind} | {words.replace('|', '/')} | "
+                        f"{', '.join(inside) or '—'} | {', '.join(entities) or '—'} |")
     return "\n".join(rows) + "\n"
 
 
