@@ -320,6 +320,8 @@ BREAKS = [
           replace("st:pompeo-anxious-to-return-to-table", "dipl:date", '"2019-02-20"^^xsd:date')),
     Break("SpokespersonShape", "dshapes:SpokespersonOnBehalfOf", "st:peskov-no-tangible-agreements",
           delete("st:peskov-no-tangible-agreements", "dipl:onBehalfOf")),
+    Break("SpokespersonShape", "dshapes:SpokespersonOnBehalfOf", "st:dujarric-diplomats-clear-eyed",
+          replace("st:dujarric-diplomats-clear-eyed", "dipl:onBehalfOf", "e:antonio-guterres")),
     Break("StanceShape", "dshapes:StanceRecorded", "st:pompeo-rejects-dprk-claims", remove_node(POMPEO_ATTRIBUTION)),
     Break("StanceShape", "dshapes:StanceRecorded", "st:pompeo-rejects-dprk-claims",
           "DELETE DATA { st:pompeo-rejects-dprk-claims dipl:denies cl:dprk-asked-for-partial-sanctions-relief }"),

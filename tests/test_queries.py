@@ -45,7 +45,10 @@ def test_who_said_what_gives_speaker_date_words_and_span(release_store):
         assert text[int(row["begin"]):int(row["end"])] == row["text"]
     guterres = [row for row in rows if row["text"] == "courageous diplomacy"]
     # Guterres himself praised the summit (line 38); Dujarric is not named there.
-    assert guterres == [{**guterres[0], "speakerLabel": "Antonio Guterres", "date": "2019-02-28", "kind": "verbatim"}]
+    assert guterres == [{**guterres[0], "speakerLabel": "Antonio Guterres", "date": "2019-02-28",
+                         "dateEvidence": "resolved by rule", "kind": "verbatim"}]
+    # Dujarric's remarks are dated from Guterres' sentence: the date is shown as inferred, never as stated.
+    assert {row["dateEvidence"] for row in rows if row["speakerLabel"] == "Stephane Dujarric"} == {"inferred"}
     assert "onBehalfOfLabel" not in guterres[0]
     speakers = {row["speakerLabel"] for row in rows}
     assert {"Donald Trump", "Ri Yong Ho", "Mike Pompeo", "Wang Yi", "Dmitry Peskov", "Moon Jae-in", "Antonio Guterres",
