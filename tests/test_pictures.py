@@ -99,3 +99,10 @@ def test_the_graph_needs_an_article_or_entity(release_app) -> None:
         assert answer.status_code == 400 and "about= names the article or entity" in answer.json()["message"], about
     page = release_app.get("/network", headers=HTML)
     assert page.status_code == 400 and page.headers["content-type"].startswith("text/html")
+
+
+def test_article_and_entity_pages_link_to_their_pictures(release_app) -> None:
+    article = release_app.get(f"/article/{ARTICLE}", headers=HTML).text
+    assert f'href="/timeline?article={ARTICLE}"' in article and f'href="/network?about=/article/{ARTICLE}"' in article
+    entity = release_app.get("/entity/kim-jong-un", headers=HTML).text
+    assert 'href="/network?about=/entity/kim-jong-un"' in entity
