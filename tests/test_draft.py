@@ -206,11 +206,17 @@ def test_spokesperson_speaks_on_behalf_of_the_organisation_of_the_title(registry
     assert statement_by(result, "lena-ostrova")[0].on_behalf_of == "united-nations"
 
 
-def test_spokesperson_speaks_on_behalf_of_the_person_named_before_the_quotation(registry):
+def test_speaking_on_behalf_of_the_person_named_before_the_quotation(registry):
+    result = draft('Reyes "appreciates the effort that was made," said Lena Ostrova.', registry)
+    assert statement_by(result, "lena-ostrova")[0].on_behalf_of == "tomas-reyes"
+
+
+def test_a_spokesperson_speaks_for_the_body_of_the_position_even_for_a_persons_view(registry):
     result = draft('Reyes "appreciates the effort that was made," said Lena Ostrova, the spokesperson for the UN.',
                    registry)
     statement = statement_by(result, "lena-ostrova")[0]
-    assert statement.on_behalf_of == "tomas-reyes"
+    assert statement.on_behalf_of == "united-nations"
+    assert any("tomas-reyes's view" in doubt for doubt in statement.doubts)
 
 
 def test_unnamed_spokesperson_is_the_organisation(registry):

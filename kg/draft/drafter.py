@@ -678,9 +678,13 @@ class Reader:
         quoted_subject = re.search(r"^(.*?)[\"\u201c]", self.masked[begin:span.end])
         if quoted_subject:
             subject = self.mention_ending_at(begin + len(quoted_subject.group(1).rstrip()), begin)
-            if subject and subject.entity != speaker and self.actor(subject.entity):
-                behalf = subject.entity  # 'X "...," said the spokesperson': spoken on X's behalf
+            if subject and subject.entity != speaker and self.actor(subject.entity) and behalf is None:
+                behalf = subject.entity  # 'X "...," said Y': Y speaks for X
                 statement.doubts.append(f"spoken on behalf of {subject.entity}, named before the quotation")
+            elif subject and subject.entity not in (speaker, behalf) and self.actor(subject.entity):
+                # a spokesperson speaks for the body of the position, even when the words are about X's view
+                statement.doubts.append(f"the words are {subject.entity}'s view, named before the quotation; "
+                                        f"the spokesperson speaks for {behalf}")
         statement.on_behalf_of = behalf
         dates = [d for d in self.draft.dates if span.begin <= d.begin and d.end <= span.end and not d.inferred]
         if dates:
