@@ -111,3 +111,36 @@ def test_the_home_page_stays_small_and_links_to_the_listings(release_app):
     # No flat index of every resource: the claims and statements are a listing away, not on the page.
     assert "/statement/" not in html and "/claim/" not in html
     assert len(html) < 20_000
+
+
+def test_while_the_name_index_is_read_search_answers_503_with_retry_after(built_release, monkeypatch):
+    """The index is read once per process, under a limit of its own: a request does not wait past its own."""
+    import threading
+    import time
+
+    from conftest import InProcessClient
+    from kg.integrations.entity_index import EntityIndex
+
+    gate = threading.Event()
+    read = EntityIndex.from_store.__func__
+
+    def slow_read(cls, store):
+        gate.wait(30)  # as a large corpus would take
+        return read(cls, store)
+
+    monkeypatch.setattr(EntityIndex, "from_store", classmethod(slow_read))
+    client = InProcessClient(built_release.store_path, release=str(built_release.path), timeout=0.2)
+    try:
+        waiting = client.get("/search", params={"q": "Kim Jong Un", "format": "json"})
+        assert waiting.status_code == 503 and waiting.headers["retry-after"] == "10"
+        assert "try again" in waiting.json()["message"]
+        gate.set()
+        for _ in range(100):
+            answer = client.get("/search", params={"q": "Kim Jong Un", "format": "json"})
+            if answer.status_code == 200:
+                break
+            time.sleep(0.1)
+        assert answer.json()["results"][0]["id"] == "kim-jong-un"
+    finally:
+        gate.set()
+        client.close()

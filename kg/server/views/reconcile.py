@@ -139,15 +139,35 @@ PROPERTIES = {p.id: p for p in (
 
 # -- the index, once per process ---------------------------------------------------------------
 
-async def entity_index(request: Request) -> EntityIndex:
-    """The process's index, built on first use in a query thread; a failed build is retried next time."""
+INDEX_BUILD_SECONDS = 300.0  # the index is read once per process: a large corpus may take more than a query's limit
+INDEX_RETRY_AFTER = 10  # seconds a client is told to wait while the index is being built
+
+
+def start_entity_index(request: Request) -> asyncio.Future:
+    """The process's index build, started now in a query thread if it is not under way or done.
+
+    Pages call it without waiting (the home page), so the index is ready by the time someone searches."""
     state = request.app.state
     task = getattr(state, "entity_index_task", None)
     if task is None:
         task = state.entity_index_task = asyncio.ensure_future(
-            state.executor.run(EntityIndex.from_store, state.settings.timeout))
+            state.executor.run(EntityIndex.from_store, max(state.settings.timeout, INDEX_BUILD_SECONDS)))
+        task.add_done_callback(lambda done: done.cancelled() or done.exception())  # retrieved: no warning
+    return task
+
+
+async def entity_index(request: Request) -> EntityIndex:
+    """The process's index, built on first use in a query thread; a failed build is retried next time.
+    While it is being built longer than a request may wait, the answer is 503 with Retry-After."""
+    state = request.app.state
+    task = start_entity_index(request)
     try:
-        index = await asyncio.shield(task)
+        # A finished build is read as it is (it may come from another event loop, as in tests).
+        index = task.result() if task.done() else await asyncio.wait_for(asyncio.shield(task), state.settings.timeout)
+    except asyncio.TimeoutError:
+        raise RequestProblem(503, "this server is still reading the names of its entities (once, after it "
+                                  f"starts); try again in {INDEX_RETRY_AFTER} seconds",
+                             {"Retry-After": str(INDEX_RETRY_AFTER)}) from None
     except Exception:
         if state.entity_index_task is task:
             state.entity_index_task = None

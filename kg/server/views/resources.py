@@ -29,6 +29,7 @@ from kg.server.conneg import GRAPH_FORMATS, HTML, Representation, choose_for
 from kg.server.errors import error_response
 from kg.server.views.pages import LABEL_PROPERTIES, Reader, home_page, ontology_page, resource_page
 from kg.server.views.browse import Hierarchy, type_counts
+from kg.server.views.reconcile import start_entity_index
 from kg.server.views.site import ONTOLOGY_IRI, Site
 
 _BY_FORMAT = {rep.serializer: rep for rep in GRAPH_FORMATS}
@@ -158,6 +159,7 @@ def resources_router(site: Site) -> APIRouter:
                     "types": type_counts(site, Hierarchy.from_store(store), Reader(store, site))}
 
         page = await run(request, context)
+        start_entity_index(request)  # the name index behind search, ready by the time someone searches
         return Response(site.render("home.html", page=page, title="Diplomacy KG"), media_type=HTML.content_type,
                         headers={"Vary": "Accept"})
 

@@ -52,7 +52,7 @@ def search_router(site: Site) -> APIRouter:
             try:
                 index = await entity_index(request)
             except RequestProblem as problem:
-                return error_response(problem.status, str(problem), request=request)
+                return error_response(problem.status, str(problem), problem.headers, request=request)
             if type_id and index.class_id(type_id) not in index.classes:
                 return error_response(400, f"unknown type {type_id!r}: use a class of the ontology, such as Person",
                                       request=request)
