@@ -74,6 +74,7 @@ def _resolve(name: str, subschema: dict[str, Any]) -> dict[str, Any]:
     return subschema
 
 
+@cache
 def object_keys(name: str, definition: str | None = None) -> frozenset[str]:
     """The keys an object of schema `name` may have: the root's (`definition` None) or a `$defs` entry's
     (for a definition that is a text or an object, the object's). The loader's key checks read them here."""
