@@ -106,7 +106,7 @@ MaxQueryCostEstimationTime is 0: no query is refused on its estimated cost, only
                      "LockFile": db / "virtuoso.lck", "TransactionFile": db / "virtuoso.trx",
                      "xa_persistent_file": db / "virtuoso.pxa"},
         "TempDatabase": {"DatabaseFile": db / "virtuoso-temp.db", "TransactionFile": db / "virtuoso-temp.trx"},
-        "Parameters": {"ServerPort": isql_port, "MaxSortedTopRows": max_rows, "ThreadsPerQuery": threads_per_query, "NumberOfBuffers": buffers, "MaxDirtyBuffers": buffers * 3 // 4,
+        "Parameters": {"ServerPort": isql_port, "MaxSortedTopRows": max_rows, "NumberOfBuffers": buffers, "MaxDirtyBuffers": buffers * 3 // 4,
                        "DirsAllowed": ", ".join([".", "/usr/share/virtuoso-opensource-7/vad", str(folder),
                                                  *map(str, dirs_allowed)])},
         "HTTPServer": {"ServerPort": http_port},

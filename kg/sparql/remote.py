@@ -58,6 +58,7 @@ SCOPE_REFRESH_SECONDS = 30.0  # how soon a graph published while serving is serv
 # states, or its cost estimate above MaxQueryCostEstimationTime): answered as our time limit is, 503.
 STORE_TIME_LIMIT = re.compile(r"\bS1T(?:00|AT)\b|\bSR171\b|estimated execution time .* exceeds the limit")
 SCOPE_PAGE = 5000  # graphs listed per request: below any store's own cap on result rows (Virtuoso: 10,000)
+EXCLUDED_MAX = 100  # other graphs a Virtuoso may hold for queries to leave them out rather than list ours
 RESULTS_ACCEPT = "application/sparql-results+json, application/sparql-results+xml;q=0.9"
 GRAPH_ACCEPT = "application/n-triples, text/turtle;q=0.9, application/rdf+xml;q=0.8"
 _CHUNK = 1 << 16
@@ -103,6 +104,7 @@ class RemoteStore:
         form = query_form(query)
         self._check_syntax(query, form, base_iri)
         given = default_graph is not None or named_graphs is not None
+        preamble = ""  # store pragmas of our own (see GraphScope), before the query's prologue
         if not given:
             default_graph, named_graphs = dataset_clause(query)  # FROM / FROM NAMED, if any
             given = bool(default_graph or named_graphs)
@@ -110,10 +112,10 @@ class RemoteStore:
         default_iris = [_graph_iri(graph) for graph in default_graph]
         named_iris = [_graph_iri(graph) for graph in named_graphs or ()]
         if self.scope is not None and self.scope.confines:
-            query, default_iris, named_iris = self.scope.confine(query, default_iris, named_iris, given)
+            preamble, query, default_iris, named_iris = self.scope.confine(query, default_iris, named_iris, given)
         query = with_explicit_separators(query)
         # Relative IRIs resolve against our endpoint, as in the embedded store, not against the store's.
-        params = [("query", f"BASE <{base_iri}>\n{query}" if base_iri else query)]
+        params = [("query", preamble + (f"BASE <{base_iri}>\n{query}" if base_iri else query))]
         params += [("default-graph-uri", iri) for iri in default_iris]
         params += [("named-graph-uri", iri) for iri in named_iris]
         # use_default_graph_as_union: the store's own default graph is the union (see the module docstring).
@@ -206,12 +208,19 @@ class GraphScope:
     The list is read when made and again every SCOPE_REFRESH_SECONDS in a background thread, page by
     page (a store such as Virtuoso cuts long answers at its own row cap, silently). `confines` says
     whether the store holds any other graph: only then must each query carry the dataset.
+
+    A dataset listing thousands of graphs makes Virtuoso a hundred times slower, so on Virtuoso a query
+    with no dataset of its own and no GRAPH in it instead names the few other graphs to leave out
+    (Virtuoso's `define input:default-graph-exclude`, which only we write: clients' pragmas are refused).
+    Queries with GRAPH or a path modifier (`*`, `+`, `?`) get the list: under exclusions Virtuoso 7.2
+    miscounts COUNT(*) over `GRAPH <iri>` and misses solutions of `skos:broader*`.
     """
 
     def __init__(self, prefix: str, store: RemoteStore, refresh_seconds: float = SCOPE_REFRESH_SECONDS) -> None:
         self.prefix, self._store = prefix, store
         self.graphs: list[str] = []
         self.confines = True
+        self.excluded: list[str] | None = None  # the other graphs, when the store can leave them out (Virtuoso)
         self.refresh()
         if refresh_seconds > 0:
             threading.Thread(target=self._refresh_every, args=(refresh_seconds,), daemon=True,
@@ -232,10 +241,15 @@ class GraphScope:
             graphs += found
             if len(found) < SCOPE_PAGE:
                 break
-        others = self._store.query(f'ASK {{ GRAPH ?g {{ ?s ?p ?o }} FILTER(!STRSTARTS(STR(?g), "{prefix}")) }}')
-        self.graphs, self.confines = graphs, bool(others)
+        others = [row["g"].value for row in self._store.query(
+            f'SELECT DISTINCT ?g WHERE {{ GRAPH ?g {{ ?s ?p ?o }} FILTER(!STRSTARTS(STR(?g), "{prefix}")) }} '
+            f"LIMIT {EXCLUDED_MAX + 1}") if isinstance(row["g"], NamedNode)]
+        server = self._store.client.get(self._store.endpoint, params={"query": "ASK {}"}).headers.get("server", "")
+        excludable = server.startswith("Virtuoso/") and len(others) <= EXCLUDED_MAX
+        self.graphs, self.confines, self.excluded = graphs, bool(others), others if excludable else None
 
-    def confine(self, query: str, default: list[str], named: list[str], given: bool) -> tuple[str, list[str], list[str]]:
+    def confine(self, query: str, default: list[str], named: list[str],
+                given: bool) -> tuple[str, str, list[str], list[str]]:
         """`query` and the dataset to send with it: the graphs asked for that are in scope, or without any
         the scope's graphs (as named graphs only when the query has GRAPH in it).
 
@@ -243,14 +257,18 @@ class GraphScope:
         `GRAPH <iri>` naming a graph outside the named graphs names EMPTY_GRAPH instead, which is among
         them and holds nothing (Virtuoso counts one solution for COUNT(*) over a graph outside them).
         """
+        tokens = tokenize(query)
+        uses_graph = any(t.kind == "word" and t.text.upper() == "GRAPH" for t in tokens)
+        if not given and not uses_graph and self.excluded is not None and not _has_path_modifier(tokens):
+            pragmas = "".join(f"define input:default-graph-exclude <{iri}>\n" for iri in self.excluded)
+            return pragmas, query, [], []
         if given:
             default = [iri for iri in default if self.holds(iri)] or [EMPTY_GRAPH]
             named = [iri for iri in named if self.holds(iri)]
         else:
-            uses_graph = any(t.kind == "word" and t.text.upper() == "GRAPH" for t in tokenize(query))
             default, named = self.graphs or [EMPTY_GRAPH], self.graphs if uses_graph else []
         named = [*named, EMPTY_GRAPH]
-        return _confined_text(query, set(named)), default, named
+        return "", _confined_text(query, set(named)), default, named
 
     def _refresh_every(self, seconds: float) -> None:
         while True:
@@ -321,6 +339,13 @@ def with_explicit_separators(query: str) -> str:
     for position in reversed(inserts):
         query = f'{query[:position]}; separator=" "{query[position:]}'
     return query
+
+
+def _has_path_modifier(tokens: list) -> bool:
+    """Whether a `*`, `+` or `?` follows an IRI, a prefixed name or `)`: a property path's modifier (or, after
+    `)`, arithmetic, which only costs the faster path)."""
+    return any(token.kind == "punct" and token.text in "*+?" and (before.kind in ("iri", "pname") or before.text == ")")
+               for before, token in zip(tokens, tokens[1:]))
 
 
 def _confined_text(query: str, named: set[str]) -> str:
