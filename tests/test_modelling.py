@@ -4,6 +4,7 @@ and Goldstein score, and the new terms reach the ontology page, the entity pages
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 from pyoxigraph import RdfFormat, parse
@@ -86,6 +87,19 @@ def cameo_table() -> dict[str, tuple[str, float]]:
         rows.setdefault(t.subject.value, {})[t.predicate.value.rsplit("#", 1)[-1]] = t.object.value
     return {row["notation"]: (row["quadClass"].rsplit("#", 1)[1], float(row["goldsteinScale"]))
             for row in rows.values() if "notation" in row}
+
+
+GDELT_GOLDSTEIN = Path(__file__).parent / "data" / "cameo" / "goldsteinscale.tsv"
+
+
+def test_every_goldstein_score_is_gdelts():
+    """The scores are GDELT's CAMEO.goldsteinscale.txt (its rows for the codes used are kept as test data)."""
+    lines = [line.split("\t") for line in GDELT_GOLDSTEIN.read_text(encoding="utf-8").splitlines()
+             if line and not line.startswith("#")][1:]
+    gdelt = {code: float(score) for code, score in lines}
+    ours = {code: score for code, (_, score) in cameo_table().items()}
+    assert ours.keys() <= gdelt.keys(), sorted(ours.keys() - gdelt.keys())
+    assert {code: score for code, score in ours.items() if score != gdelt[code]} == {}
 
 
 def test_the_cameo_table_derives_the_quad_class_from_the_root_and_cites_its_source():
