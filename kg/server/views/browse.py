@@ -161,8 +161,8 @@ def listing(store: Store, site: Site, hierarchy: Hierarchy, facets: Facets, page
     classes = hierarchy.closure(facets.type) if facets.type else browsable_classes(site, hierarchy)
     graph = NamedNode(f"{site.base}graph/article/{facets.article[len(site.base + 'article/'):]}") \
         if facets.article else None
-    matching = (item for item in candidates(store, site, facets, classes, graph)
-                if selected(store, item, facets, classes, graph))
+    matching = (item for item, known in candidates(store, site, facets, classes, graph)
+                if selected(store, item, facets, classes, known))
     skip = (page - 1) * size
     if graph is not None:  # one article: few enough to sort by date and label
         every = list(matching)
@@ -180,24 +180,30 @@ def listing(store: Store, site: Site, hierarchy: Hierarchy, facets: Facets, page
 
 
 def candidates(store: Store, site: Site, facets: Facets, classes: list[str],
-               graph: NamedNode | None) -> Iterator[NamedNode]:
-    """Items that may be selected, each once, from the most selective facet the request has."""
+               graph: NamedNode | None) -> Iterator[tuple[NamedNode, set[str]]]:
+    """Items that may be selected, each once, from the most selective facet the request has, each with
+    the facets its source already guarantees ("type", "social": speaker and stance), not checked again."""
     seen: set[NamedNode] = set()
 
-    def once(items) -> Iterator[NamedNode]:
+    def once(items, known: set[str]) -> Iterator[tuple[NamedNode, set[str]]]:
         for item in items:
             if isinstance(item, NamedNode) and item not in seen and item.value.startswith(site.base):
                 seen.add(item)
-                yield item
+                yield item, known
 
     if facets.speaker:
         speaker = NamedNode(facets.speaker)
-        yield from once(q.subject for q in store.quads_for_pattern(None, SPEAKER, speaker, graph))
+        yield from once((q.subject for q in store.quads_for_pattern(None, SPEAKER, speaker, graph)),
+                        set() if facets.stance else {"social"})
+        stance = NamedNode(facets.stance) if facets.stance else None
         for attribution in store.quads_for_pattern(None, AGENT, speaker, graph):
-            yield from once(q.subject for q in store.quads_for_pattern(None, ATTRIBUTION, attribution.subject, graph))
+            if stance is None or any(True for _ in store.quads_for_pattern(attribution.subject, STANCE, stance, None)):
+                yield from once((q.subject for q in store.quads_for_pattern(None, ATTRIBUTION, attribution.subject, graph)),
+                                {"social"})
         return
     for cls in classes:
-        yield from once(q.subject for q in store.quads_for_pattern(None, RDF_TYPE, NamedNode(cls), graph))
+        yield from once((q.subject for q in store.quads_for_pattern(None, RDF_TYPE, NamedNode(cls), graph)),
+                        {"type"} if facets.stance else {"type", "social"})
 
 
 def browsable_classes(site: Site, hierarchy: Hierarchy) -> list[str]:
@@ -206,20 +212,16 @@ def browsable_classes(site: Site, hierarchy: Hierarchy) -> list[str]:
             and not hierarchy.internal(iri)]
 
 
-def selected(store: Store, item: NamedNode, facets: Facets, classes: list[str],
-             graph: NamedNode | None) -> bool:
-    """Whether a candidate passes every facet (the one it came from included: cheap, and it keeps one rule)."""
-    if not any(q.object.value in classes for q in store.quads_for_pattern(item, RDF_TYPE, None, None)):
-        return False
-    if graph is not None and not any(True for _ in store.quads_for_pattern(item, None, None, graph)):
+def selected(store: Store, item: NamedNode, facets: Facets, classes: list[str], known: set[str]) -> bool:
+    """Whether a candidate passes the facets its source does not guarantee (the article's graph always is)."""
+    if "type" not in known and not any(q.object.value in classes
+                                       for q in store.quads_for_pattern(item, RDF_TYPE, None, None)):
         return False
     if facets.date and not any(isinstance(q.object, Literal) and q.object.value.startswith(facets.date)
                                for p in DATES for q in store.quads_for_pattern(item, p, None, None)):
         return False
-    if facets.stance or facets.speaker:
-        return any(attribution_fits(store, attribution, facets)
-                   for attribution in attributions_of(store, item)) or \
-            (not facets.stance and any(True for _ in store.quads_for_pattern(item, SPEAKER, NamedNode(facets.speaker), None)))
+    if "social" not in known:
+        return any(attribution_fits(store, attribution, facets) for attribution in attributions_of(store, item))
     return True
 
 

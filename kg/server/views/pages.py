@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from itertools import islice
 
 from markupsafe import Markup, escape
-from pyoxigraph import BlankNode, Literal, NamedNode, Store
+from pyoxigraph import BlankNode, Literal, NamedNode, Store, Variable
 
 from kg.rdf.vocabulary import DESCRIPTION_PREFIXES, PREFIXES
 from kg.server.views.site import ONTOLOGY_IRI, Site
@@ -45,9 +45,16 @@ PROV = PREFIXES["prov"]
 TECHNICAL = {NamedNode(NIF + "beginIndex"), NamedNode(NIF + "endIndex"), NamedNode(DIPL + "lineNumber"),
              NamedNode(DIPL + "inSegment")}
 # Links shown as sentences ("took part as party in ...", "asserts ... in ..."), not in the tables.
-AS_SENTENCES = {NamedNode(DIPL + name) for name in ("speaker", "participantActor", "holder", "participant",
-                                                    "holdsPosition", "participation", "attribution")} | \
+# Incoming: a person's page says "said ...", "took part as ... in ...", "asserts ... in ..." instead.
+INCOMING_AS_SENTENCES = {NamedNode(DIPL + name) for name in ("speaker", "participantActor", "holder", "participant",
+                                                             "attribution")} | \
     {NamedNode(PROV + "agent"), NamedNode(PROV + "hadActivity")}
+# Outgoing: shown as positions held, participants, and who asserts or denies a claim.
+OUTGOING_AS_SENTENCES = {NamedNode(DIPL + name) for name in ("holdsPosition", "participation", "attribution")}
+# A subject's statements but those shown apart and counted (mentions, positions, participations,
+# attributions): a busy entity has tens of thousands; the store leaves them out, in Rust.
+OUTGOING = ("SELECT DISTINCT ?s ?p ?o WHERE { ?s ?p ?o FILTER(?p NOT IN ("
+            + ", ".join(f"<{p.value}>" for p in sorted({GAF_DENOTED_BY, *OUTGOING_AS_SENTENCES}, key=str)) + ")) }")
 # Names people read for the properties of other vocabularies (the ontology labels its own terms).
 PROPERTY_LABELS = {{**PREFIXES, **DESCRIPTION_PREFIXES}[prefix] + name: label for prefix, name, label in (
     ("rdf", "type", "type"), ("rdfs", "label", "name"), ("rdfs", "comment", "comment"),
@@ -97,14 +104,18 @@ class Reader:
     def objects(self, subject, predicate: NamedNode | None = None) -> list:
         """The distinct objects of `subject` (with their predicates when `predicate` is None), in store order.
 
-        All of a subject's statements are read once per page: a busy entity has thousands (its mentions),
-        and the header, facts and technical details each go through them."""
+        A subject's statements (but those OUTGOING leaves out: mentions and the links shown as sentences,
+        read apart) are read once per page: the header, facts and technical details each go through them."""
         if predicate is not None:
             return list(dict.fromkeys(q.object for q in self.store.quads_for_pattern(subject, predicate, None, None)))
         key = str(subject)
         if key not in self.outgoing:
-            self.outgoing[key] = list(dict.fromkeys((q.predicate, q.object)
-                                                    for q in self.store.quads_for_pattern(subject, None, None, None)))
+            if isinstance(subject, NamedNode):
+                rows = self.store.query(OUTGOING, substitutions={Variable("s"): subject}, use_default_graph_as_union=True)
+                pairs = ((row["p"], row["o"]) for row in rows)
+            else:
+                pairs = ((q.predicate, q.object) for q in self.store.quads_for_pattern(subject, None, None, None))
+            self.outgoing[key] = list(dict.fromkeys(pairs))
         return self.outgoing[key]
 
     def subjects(self, predicate: NamedNode | None, obj) -> list:
@@ -195,7 +206,11 @@ class Reader:
         return sorted(out, key=lambda m: (m["article"], m["begin"]))
 
     def count(self, subject=None, predicate: NamedNode | None = None, obj=None) -> int:
-        return sum(1 for _ in self.store.quads_for_pattern(subject, predicate, obj, None))
+        """How many distinct statements match, counted by the store (no Python object per statement)."""
+        pattern = " ".join(f"<{term.value}>" if term is not None else name
+                           for term, name in ((subject, "?s"), (predicate, "?p"), (obj, "?o")))
+        rows = self.store.query(f"SELECT (COUNT(*) AS ?n) WHERE {{ {pattern} }}", use_default_graph_as_union=True)
+        return int(next(iter(rows))["n"].value)
 
     def date_of(self, node) -> str:
         for name in ("date", "startDate"):
@@ -235,6 +250,15 @@ def sentence_bounds(text: str, begin: int, end: int) -> tuple[int, int]:
     return start, stop
 
 
+def distinct(items) -> Iterator:
+    """The items once each, lazily (the same statement may be in several graphs)."""
+    seen = set()
+    for item in items:
+        if item not in seen:
+            seen.add(item)
+            yield item
+
+
 def local_name(iri: str) -> str:
     return re.split(r"[#/]", iri.rstrip("/#"))[-1] or iri
 
@@ -259,8 +283,9 @@ def resource_page(store: Store, site: Site, iri: str) -> dict | None:
         return None
     header = reader.header(node)
     types = header["type_iris"]
-    page = {**header, "facts": reader.facts(node, skip=TECHNICAL | AS_SENTENCES),
-            "technical": reader.facts(node, only=TECHNICAL), "incoming": reader.incoming(node, skip=AS_SENTENCES),
+    page = {**header, "facts": reader.facts(node, skip=TECHNICAL | OUTGOING_AS_SENTENCES),
+            "technical": reader.facts(node, only=TECHNICAL),
+            "incoming": reader.incoming(node, skip=INCOMING_AS_SENTENCES),
             "mentions": reader.mentions(node), "mention_count": reader.count(node, GAF_DENOTED_BY),
             "template": "resource.html", "activity": activity(reader, node)}
     if DIPL + "Statement" in types:
@@ -282,7 +307,8 @@ def activity(reader: Reader, node: NamedNode) -> dict:
     made, and claims asserted or denied (in which statement); each list cut at MAX_LISTED, with its count."""
     out: dict = {}
     took_part = []
-    for participation in islice(reader.subjects(NamedNode(DIPL + "participantActor"), node), MAX_LISTED):
+    for participation in islice(distinct(q.subject for q in reader.store.quads_for_pattern(
+            None, NamedNode(DIPL + "participantActor"), node, None)), MAX_LISTED):
         event = next(iter(reader.subjects(NamedNode(DIPL + "participation"), participation)), None)
         role = reader.first(participation, NamedNode(DIPL + "participantRole"))
         if event is not None:
@@ -291,7 +317,8 @@ def activity(reader: Reader, node: NamedNode) -> dict:
     if took_part:
         out["took_part"] = sorted(took_part, key=lambda t: (t["date"] or "9999", t["event"].text))
     positions = []
-    for position in reader.objects(node, NamedNode(DIPL + "holdsPosition"))[:MAX_LISTED]:
+    for position in islice(distinct(q.object for q in reader.store.quads_for_pattern(
+            node, NamedNode(DIPL + "holdsPosition"), None, None)), MAX_LISTED):
         title = reader.first(position, NamedNode(DIPL + "positionTitle"))
         of = reader.first(position, NamedNode(DIPL + "positionOf"))
         positions.append({"title": title.value if title else reader.label(position),

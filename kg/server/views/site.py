@@ -28,7 +28,8 @@ ONTOLOGY_IRI = PREFIXES["dipl"].rstrip("#")
 SHAPES_IRI = SHAPES_PREFIXES["dshapes"].rstrip("#")
 SD_NAME = SD + "name"
 CAMEO_NS = PREFIXES["cameo"]
-CAMEO_SCHEME = CAMEO_NS + "scheme"  # the concept scheme, served at /cameo (and /cameo/)
+CAMEO_SCHEME = CAMEO_NS + "scheme"
+ARTICLE_GRAPH = "/graph/article/"  # in the IRI of each article's named graph  # the concept scheme, served at /cameo (and /cameo/)
 # The one template environment of the server: release pages, named-query pages, error pages.
 TEMPLATES = Environment(loader=PackageLoader("kg", "templates"), autoescape=select_autoescape(["html"]),
                         trim_blocks=True, lstrip_blocks=True)
@@ -123,6 +124,15 @@ class Site:
                 partitions.setdefault(triple.subject.value, {})[triple.predicate.value] = triple.object.value
         return {fields[SD_NAME]: (part, int(fields[VOID + "triples"])) for part, fields in sorted(partitions.items())
                 if SD_NAME in fields and VOID + "triples" in fields}
+
+    @cached_property
+    def shared_graphs(self) -> list[tuple[str, int]]:
+        """(IRI, triples) of the graphs that are not one article's: few, whatever the corpus."""
+        return [(iri, triples) for iri, (_, triples) in self.graphs.items() if ARTICLE_GRAPH not in iri]
+
+    @cached_property
+    def article_graph_count(self) -> int:
+        return sum(1 for iri in self.graphs if ARTICLE_GRAPH in iri)
 
     def render(self, template: str, **context) -> str:
         return render(template, site=self, **context)
