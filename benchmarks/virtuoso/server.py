@@ -90,14 +90,14 @@ class Virtuoso:
         return path.read_text(errors="replace")[-3000:] if path.is_file() else ""
 
 
-def configure(folder: Path, http_port: int, isql_port: int, *, buffers: int = 50_000, threads_per_query: int = 1,
+def configure(folder: Path, http_port: int, isql_port: int, *, buffers: int = 50_000,
               max_rows: int = 1_000_000, max_seconds: int = 0, dirs_allowed: tuple[Path, ...] = ()) -> Path:
     """Write `folder`/virtuoso.ini: the packaged one with every path, port and limit set for `folder`.
 
     `buffers` are 8 KB pages of cache; `max_rows` is the store's ResultSetMaxRows (answers longer than
     that are cut short by Virtuoso, silently) and MaxSortedTopRows (an ORDER BY with a LIMIT above it is
-    refused: kg serve asks for --max-results + 1 rows); `max_seconds` its MaxQueryExecutionTime (0: none). Its
-MaxQueryCostEstimationTime is 0: no query is refused on its estimated cost, only stopped by time.
+    refused: kg serve asks for --max-results + 1 rows); `max_seconds` its MaxQueryExecutionTime (0: none).
+    Its MaxQueryCostEstimationTime is 0: no query is refused on its estimated cost, only stopped by time.
     """
     db = folder / "db"
     db.mkdir(parents=True, exist_ok=True)
