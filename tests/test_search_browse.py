@@ -110,6 +110,7 @@ def test_the_home_page_stays_small_and_links_to_the_listings(release_app):
     assert 'href="/browse?type=Person"' in html and 'href="/browse?type=Statement"' in html
     # No flat index of every resource: the claims and statements are a listing away, not on the page.
     assert "/statement/" not in html and "/claim/" not in html
+    assert "/graph/article/" not in html and "one graph per article (1)" in html  # counted, not listed
     assert len(html) < 20_000
 
 
