@@ -6,7 +6,6 @@ import shutil
 from pathlib import Path
 
 import pytest
-
 from conftest import REPO, run_kg
 
 SUMMIT = """@prefix dipl: <https://w3id.org/diplomacy-kg/ontology#> .

@@ -6,7 +6,6 @@ from __future__ import annotations
 import re
 
 from pyoxigraph import Literal, NamedNode, Quad, Store
-
 from test_site_pages import page
 
 ARTICLE = "cgtn-2019-03-01-hanoi-summit"
@@ -49,7 +48,7 @@ def test_property_labels_and_no_internal_nodes_in_the_tables(release_app):
 
 def test_a_statement_lists_the_claims_it_makes(release_app, release_store):
     statement = next(iter(release_store.query(
-        f"SELECT ?s WHERE {{ ?a <http://www.w3.org/ns/prov#hadActivity> ?s }} ORDER BY ?s LIMIT 1",
+        "SELECT ?s WHERE { ?a <http://www.w3.org/ns/prov#hadActivity> ?s } ORDER BY ?s LIMIT 1",
         use_default_graph_as_union=True)))["s"].value
     html = page(release_app, "/" + statement.split("/diplomacy-kg/", 1)[1])
     claims = section(html, "Claims made in this statement")

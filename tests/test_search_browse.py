@@ -4,7 +4,6 @@ from __future__ import annotations
 import re
 
 import pytest
-
 from test_site_pages import BROWSER, page
 
 ARTICLE = "cgtn-2019-03-01-hanoi-summit"
@@ -120,6 +119,7 @@ def test_while_the_name_index_is_read_search_answers_503_with_retry_after(built_
     import time
 
     from conftest import InProcessClient
+
     from kg.integrations.entity_index import EntityIndex
 
     gate = threading.Event()

@@ -28,7 +28,7 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
 sys.path.insert(0, str(REPO / "benchmarks"))
 
-from corpus import generate_corpus  # noqa: E402
+from corpus import generate_corpus
 
 GAF_DENOTED_BY = "http://groundedannotationframework.org/gaf#denotedBy"
 STARTUP_SECONDS = 600

@@ -52,10 +52,17 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from starlette.exceptions import HTTPException
 from starlette.formparsers import parse_options_header
 
-from kg.integrations.entity_index import (DIPL, MATCH_THRESHOLD, Candidate, EntityIndex, IndexedEntity, normalize,
-                                         qid_in)
-from kg.sparql.executor import QueryTimeout
+from kg.integrations.entity_index import (
+    DIPL,
+    MATCH_THRESHOLD,
+    Candidate,
+    EntityIndex,
+    IndexedEntity,
+    normalize,
+    qid_in,
+)
 from kg.server.errors import error_response
+from kg.sparql.executor import QueryTimeout
 
 router = APIRouter(prefix="/reconcile", tags=["reconciliation"])
 
@@ -149,7 +156,8 @@ def start_entity_index(request: Request) -> asyncio.Future:
     Pages call it without waiting (the home page), so the index is ready by the time someone searches."""
     state = request.app.state
     task = getattr(state, "entity_index_task", None)
-    if task is None:
+    if task is None or (task.done() and (task.cancelled() or task.exception() is not None)):
+        # Not started, failed, or cancelled with the event loop that started it (one loop per request in tests).
         task = state.entity_index_task = asyncio.ensure_future(
             state.executor.run(EntityIndex.from_store, max(state.settings.timeout, INDEX_BUILD_SECONDS)))
         task.add_done_callback(lambda done: done.cancelled() or done.exception())  # retrieved: no warning
@@ -164,7 +172,7 @@ async def entity_index(request: Request) -> EntityIndex:
     try:
         # A finished build is read as it is (it may come from another event loop, as in tests).
         index = task.result() if task.done() else await asyncio.wait_for(asyncio.shield(task), state.settings.timeout)
-    except asyncio.TimeoutError:
+    except TimeoutError:
         raise RequestProblem(503, "this server is still reading the names of its entities (once, after it "
                                   f"starts); try again in {INDEX_RETRY_AFTER} seconds",
                              {"Retry-After": str(INDEX_RETRY_AFTER)}) from None

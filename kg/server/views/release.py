@@ -9,14 +9,14 @@ from fastapi.responses import Response
 from pyoxigraph import NamedNode, Store
 
 from kg.server.conneg import HTML, JSON, choose_for
+from kg.server.views.browse import browse_router
 from kg.server.views.dumps import dumps_router
 from kg.server.views.graphs import graphs_router
-from kg.server.views.browse import browse_router
 from kg.server.views.resources import resources_router, run
 from kg.server.views.search import search_router
 from kg.server.views.shapes import shapes_router
-from kg.server.views.visual import visual_router
 from kg.server.views.site import Site, render
+from kg.server.views.visual import visual_router
 
 MAX_GRAPHS_LISTED = 50  # named graphs named on the home page of served files
 

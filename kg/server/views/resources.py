@@ -22,13 +22,18 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from pyoxigraph import BlankNode, NamedNode, RdfFormat, Store, Triple, parse, serialize
 
-from kg.rdf.vocabulary import DESCRIPTION_PREFIXES
 from kg.rdf.jsonld import write_jsonld
-from kg.rdf.vocabulary import ONTOLOGY_GRAPH, PREFIXES
+from kg.rdf.vocabulary import DESCRIPTION_PREFIXES, ONTOLOGY_GRAPH, PREFIXES
 from kg.server.conneg import GRAPH_FORMATS, HTML, Representation, choose_for
 from kg.server.errors import error_response
-from kg.server.views.pages import LABEL_PROPERTIES, Reader, home_page, ontology_page, resource_page
 from kg.server.views.browse import Hierarchy, type_counts
+from kg.server.views.pages import (
+    LABEL_PROPERTIES,
+    Reader,
+    home_page,
+    ontology_page,
+    resource_page,
+)
 from kg.server.views.reconcile import start_entity_index
 from kg.server.views.site import ONTOLOGY_IRI, Site
 

@@ -18,10 +18,9 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup, escape
 from pyoxigraph import Literal, NamedNode, RdfFormat, Store, parse
 
-from kg.rdf.vocabulary import SD, VOID
 from kg.rdf.jsonld import JsonLdContext, load_context
+from kg.rdf.vocabulary import PREFIXES, SD, SHAPES_PREFIXES, VOID
 from kg.release.layout import CONTEXT_FILE, DESCRIPTION_FILE, SHAPES_FILE
-from kg.rdf.vocabulary import PREFIXES, SHAPES_PREFIXES
 from kg.server.security_headers import web_link
 
 ONTOLOGY_IRI = PREFIXES["dipl"].rstrip("#")
