@@ -8,7 +8,8 @@ Generates and builds the synthetic corpus (benchmarks/corpus.py) in `--work` whe
 first search builds the name index: its time is reported apart), then asks each page `--requests`
 times one after the other and reports the median, 95th percentile and maximum latency, with the
 server's cheapest route (`/site.css`, a static file) measured the same way as the floor of any
-request, and writes RESULTS.md beside this file.
+request, and writes the table at the top of RESULTS.md beside this file (the text from its
+"## Method" heading on is kept).
 """
 from __future__ import annotations
 
@@ -33,6 +34,7 @@ from corpus import generate_corpus
 GAF_DENOTED_BY = "http://groundedannotationframework.org/gaf#denotedBy"
 STARTUP_SECONDS = 600
 WARM_UP_SECONDS = 300
+KEPT_FROM = "## Method"  # RESULTS.md from this heading on is written by hand and kept across runs
 
 
 def project_for(articles: int, work: Path, given: Path | None) -> Path:
@@ -140,7 +142,10 @@ def main() -> int:
         lines.append(f"| {name} `{path[:60]}` | {median:.1f} | {p95:.1f} | {most:.1f} | {once:.0f} | {size:,} |")
     text = "\n".join(lines) + "\n"
     print(text)
-    args.out.write_text(text, encoding="utf-8")
+    # The hand-written method and reading below the table are kept; only the table is rewritten.
+    kept = args.out.read_text(encoding="utf-8") if args.out.is_file() else ""
+    written = kept.find(KEPT_FROM)
+    args.out.write_text(text + ("\n" + kept[written:] if written >= 0 else ""), encoding="utf-8")
     return 0
 
 
