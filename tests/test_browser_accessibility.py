@@ -1,14 +1,11 @@
 """The site's pages in a real headless browser (Debian's chromium, driven by Playwright) checked by axe-core
-(from npm, node_modules/axe-core): no serious or critical accessibility violation, and the pictures draw.
-
-Pages from part A of issue 23 (search, browse) are checked when the server has them."""
+(from npm, node_modules/axe-core): no serious or critical accessibility violation, and the pictures draw."""
 from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import quote
 
-import httpx
 import pytest
 
 pytestmark = pytest.mark.browser
@@ -41,18 +38,10 @@ def page(browser) -> Iterator:
     context.close()
 
 
-# Known violations in pages another engineer is changing now (issue 23 part A); reported as XPASS once fixed.
-KNOWN = {
-    ARTICLE: "link-name: the article text's highlighted mentions hold empty <a> elements (kg/templates/article.html)",
-    "/": "nested-interactive: each example query's 'run it' link sits inside its <summary> (kg/templates/home.html)",
-}
 
 
-@pytest.mark.parametrize("path", [pytest.param(path, marks=pytest.mark.xfail(reason=KNOWN[path]))
-                                  if path in KNOWN else path for path in PAGES])
+@pytest.mark.parametrize("path", PAGES)
 def test_no_serious_accessibility_violation(release_server, page, path: str) -> None:
-    if httpx.get(release_server.base_url + path.split("?")[0], headers={"Accept": "text/html"}).status_code == 404:
-        pytest.xfail(f"{path} is not served yet (issue 23 part A)")
     response = page.goto(release_server.base_url + path)
     assert response.status == 200, path
     page.wait_for_selector(PAGES[path])

@@ -529,7 +529,7 @@ def highlight(reader: Reader, text: str, begin: int, end: int, spans: list[Highl
         opened = covering
         piece = escape(text[left:right])
         href = reader.site.href(_primary(covering[-1], reader.site.base)) if covering else None
-        if href:
+        if href and piece.strip():  # a link around white space alone has no name for screen readers
             html.append(f'<a href="{escape(href)}">{piece}</a>')
         else:
             html.append(str(piece))
