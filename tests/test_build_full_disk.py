@@ -103,12 +103,19 @@ def leftovers(build_dir: Path) -> list[str]:
                   if path.name.startswith((".staging-", ".current-")) or path.name.endswith(".tmp"))
 
 
+def last_line(stderr: str) -> str:
+    """The build's last word, after its progress lines ("kg build: building ...", "kg build:   stage: 1.2 s")."""
+    *progress, last = stderr.rstrip("\n").split("\n")
+    assert all(line.startswith("kg build: ") for line in progress), stderr
+    return last
+
+
 def assert_located_no_space(result: subprocess.CompletedProcess, build_dir: Path) -> str:
     """A build that failed for want of room: exit code 2, a message naming a file of the build folder and
     the system's reason, no traceback. Returns the file."""
     assert result.returncode == 2, result.stderr
     assert "Traceback" not in result.stderr, result.stderr
-    found = re.fullmatch(r"kg build: (/\S+?): " + NO_SPACE + "; nothing was published\n", result.stderr)
+    found = re.fullmatch(r"kg build: (/\S+?): " + NO_SPACE + "; nothing was published", last_line(result.stderr))
     assert found, result.stderr
     assert found[1].startswith(str(build_dir) + os.sep), result.stderr
     return found[1]
@@ -193,7 +200,7 @@ def test_the_release_graph_index_on_a_full_disk_is_a_located_error(published, tm
     result = build_on_small_disk(project, float("inf"), "--sqlite-full", build_dir / "releases")
     assert result.returncode == 2, result.stderr
     found = re.fullmatch(r"kg build: (/\S+): " + NO_SPACE + r" \(SQLite: database or disk is full\); nothing was "
-                         r"published\n", result.stderr)
+                         r"published", last_line(result.stderr))
     assert found and found[1].startswith(str(build_dir / "releases") + os.sep), result.stderr
     assert found[1].endswith("graphs.sqlite"), result.stderr
     assert leftovers(build_dir) == []

@@ -23,7 +23,8 @@ GATE_CASES = {
         "speaker: dmitry-peskov\n    on_behalf_of: kremlin\n    quote: 'Kremlin spokesperson Dmitry Peskov said",
         "speaker: dmitry-peskov\n    quote: 'Kremlin spokesperson Dmitry Peskov said",
         "peskov-negotiation-not-interrupted",
-        "This statement is made by a spokesperson (Spokesperson) but does not say on whose behalf (dipl:onBehalfOf)."),
+        "This statement is made by a spokesperson (Spokesperson of Kremlin) but not on behalf of that body "
+        "(dipl:onBehalfOf)."),
     "a denial that answers no assertion": (
         "{claim: dprk-asked-for-partial-sanctions-relief, stance: asserts}",
         "{claim: dprk-asked-for-partial-sanctions-relief, stance: denies}",
