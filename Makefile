@@ -51,7 +51,8 @@ virtuoso:
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq virtuoso-opensource >/dev/null; \
 	  else echo "make test needs Virtuoso: sudo apt-get install virtuoso-opensource" >&2; exit 1; fi; }
 
-# The whole suite. A subset by marker (pyproject.toml: browser, conformance, slow), for instance while editing:
+# The whole suite, in one pytest-xdist worker per CPU (--dist loadscope: a module's tests share a worker and its
+# fixtures). A subset by marker (pyproject.toml: browser, conformance, slow), for instance while editing:
 #   .venv/bin/pytest -m "not slow"                  no real servers, real builds or browsers: the quick loop
 #   .venv/bin/pytest -m "not browser"               without chromium
 #   .venv/bin/pytest -m "not virtuoso"              without Virtuoso (kg publish --to / kg serve --store against it)
@@ -59,4 +60,4 @@ virtuoso:
 # The conformance material comes from the shared/ folder beside the clone, or KG_SHARED=/path/to/shared: without
 # it those tests are left out with a message at the end, and with CI=true the run fails instead.
 test: $(TEST_INSTALLED) $(STATIC) browser virtuoso
-	$(VENV)/bin/pytest -q
+	$(VENV)/bin/pytest -q -n auto --dist loadscope
