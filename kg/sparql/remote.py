@@ -53,7 +53,8 @@ from kg.sparql.policy import dataset_clause, query_form, tokenize, with_values
 T = TypeVar("T")
 log = logging.getLogger(__name__)
 EMPTY_GRAPH = "urn:x-diplomacy-kg:no-graph"  # named in a dataset that must hold nothing: no store has it
-SCOPE_REFRESH_SECONDS = 30.0  # how soon a graph published while serving is served
+SCOPE_REFRESH_SECONDS = 300.0  # how soon a graph published while serving is served
+SCOPE_TIMEOUT = 300.0  # seconds listing the store's graphs may take (over 10 s in Virtuoso at 4.5 M quads)
 # A store's refusal that is its own time limit (Virtuoso: SR171 "Transaction timed out", the S1T00/S1TAT
 # states, or its cost estimate above MaxQueryCostEstimationTime): answered as our time limit is, 503.
 STORE_TIME_LIMIT = re.compile(r"\bS1T(?:00|AT)\b|\bSR171\b|estimated execution time .* exceeds the limit")
@@ -391,7 +392,7 @@ class RemoteQueryExecutor:
     def __init__(self, endpoint: str, threads: int, limit: float, graph_prefix: str | None = None) -> None:
         self.store = RemoteStore(endpoint, store_client(threads), limit)
         if graph_prefix is not None:
-            self.store.scope = GraphScope(graph_prefix, RemoteStore(endpoint, self.store.client, limit))
+            self.store.scope = GraphScope(graph_prefix, RemoteStore(endpoint, self.store.client, max(limit, SCOPE_TIMEOUT)))
         self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="remote-query")
 
     async def run(self, evaluate: Callable[[RemoteStore], T], timeout: float) -> T:
