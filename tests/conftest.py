@@ -249,6 +249,17 @@ def protocol_server(kg_serve: Callable[..., RunningServer], protocol_dataset: Pa
     return kg_serve("--data", protocol_dataset)
 
 
+def reconcile_when_ready(server: RunningServer, batch: str, attempts: int = 60) -> httpx.Response:
+    """POST a reconciliation batch to a real server, waiting as its 503 + Retry-After asks while it reads its
+    entities' names (once per worker process, longer than a request may wait on a loaded machine)."""
+    for _ in range(attempts):
+        response = httpx.post(f"{server.base_url}/reconcile", data={"queries": batch}, timeout=60)
+        if response.status_code != 503 or "Retry-After" not in response.headers:
+            return response
+        time.sleep(1)
+    return response
+
+
 def run_kg(*args: str | os.PathLike, cwd: Path = REPO, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
     """Run the real `kg` command line; returns the completed process with text output."""
     return subprocess.run([sys.executable, "-m", "kg.cli.main", *(str(a) for a in args)], cwd=cwd, capture_output=True,

@@ -12,7 +12,7 @@ import httpx
 import pytest
 from pyoxigraph import RdfFormat, parse
 
-from conftest import OXIGRAPH, free_port, run_kg
+from conftest import OXIGRAPH, free_port, reconcile_when_ready, run_kg
 
 LIMIT = 2  # seconds: kg serve's time limit for the remote store's server
 BASE = "https://w3id.org/diplomacy-kg/"
@@ -197,8 +197,7 @@ def test_named_queries_and_reconciliation_answer_as_the_embedded_store(remote, r
         assert [a.status_code for a in answers] == [200, 200], answers[0].text
         assert answers[0].text == answers[1].text, name
     batch = '{"q0": {"query": "Pompeo"}, "q1": {"query": "Kim Jong Un", "type": "Person"}}'
-    answers = [httpx.post(f"{s.base_url}/reconcile", data={"queries": batch}, timeout=30)
-               for s in (remote, release_server)]
+    answers = [reconcile_when_ready(s, batch) for s in (remote, release_server)]
     assert [a.status_code for a in answers] == [200, 200], answers[0].text
     assert answers[0].json() == answers[1].json()
     assert answers[0].json()["q0"]["result"][0]["id"] == "mike-pompeo"

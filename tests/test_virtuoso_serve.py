@@ -16,7 +16,7 @@ import httpx
 import pytest
 from pyoxigraph import Literal, NamedNode, Quad, RdfFormat, Store, parse, serialize
 
-from conftest import REPO, run_kg
+from conftest import REPO, reconcile_when_ready, run_kg
 from kg.integrations.graph_store import publish_to_store
 
 pytestmark = [pytest.mark.virtuoso, pytest.mark.slow]
@@ -174,16 +174,6 @@ def as_virtuoso_booleans(text: str) -> str:
     return re.sub(r"(?<=,)true(?=\r\n|,)", "1", re.sub(r"(?<=,)false(?=\r\n|,)", "0", text))
 
 
-def reconcile(server, batch: str) -> httpx.Response:
-    """POST /reconcile, once the server has read its entities' names (it answers 503 until then)."""
-    for _ in range(60):
-        response = httpx.post(f"{server.base_url}/reconcile", data={"queries": batch}, timeout=60)
-        if response.status_code != 503:
-            return response
-        time.sleep(1)
-    return response
-
-
 def test_every_named_query_and_reconciliation_answer_as_the_embedded_store(remote, release_server):
     names = [query["name"] for query in httpx.get(f"{remote.base_url}/queries").json()]
     assert names
@@ -202,7 +192,7 @@ def test_every_named_query_and_reconciliation_answer_as_the_embedded_store(remot
         sampled = set(re.findall(r"SAMPLE\s*\([^)]*\)\s+AS\s+\?(\w+)", (REPO / "queries" / f"{name}.rq").read_text(), re.I))
         assert comparable(answers[0].text, sampled) == comparable(as_virtuoso_booleans(answers[1].text), sampled), name
     batch = '{"q0": {"query": "Pompeo"}, "q1": {"query": "Kim Jong Un", "type": "Person"}, "q2": {"query": "Hanoi"}}'
-    answers = [reconcile(s, batch) for s in (remote, release_server)]
+    answers = [reconcile_when_ready(s, batch) for s in (remote, release_server)]
     assert [a.status_code for a in answers] == [200, 200], answers[0].text
     assert answers[0].json() == answers[1].json()
     assert answers[0].json()["q0"]["result"][0]["id"] == "mike-pompeo"
