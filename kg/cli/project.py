@@ -2,7 +2,8 @@
 
 In order: `kg --project DIR` (which sets `$KG_PROJECT` for the whole command), `$KG_PROJECT`, the
 current folder when it is a project, else the source tree the installed `kg` package comes from
-(an editable install, as `make serve` makes), so that `kg validate file.ttl` or `kg export` work
+(an editable install, as `make serve` makes), else the ontology, shapes and queries a wheel carries
+(kg/project_files/, copied there by setup.py), so that `kg validate file.ttl` or `kg export` work
 from any folder. A project folder is one holding `shapes/` with SHACL files.
 """
 from __future__ import annotations
@@ -32,6 +33,9 @@ def find_project() -> Project:
     source = Path(kg.__file__).resolve().parents[1]
     if is_project(source):
         return Project(source)
+    packaged = Path(kg.__file__).resolve().parent / "project_files"
+    if is_project(packaged):
+        return Project(packaged)
     return Project(here)
 
 
