@@ -13,13 +13,13 @@ from kg.seeds.fields import Fields, check_id
 from kg.seeds.grounding import find_all
 from kg.seeds.reader import SeedError, SeedProblem, load_yaml
 from kg.seeds.records import EVENT_TYPES, INFERRED, ArticleMapping, Event, Registry, Statement
+from kg.seeds.schema import check_against_schema, object_keys
 from kg.seeds.sections import SECTIONS, read_section
 from kg.seeds.structure import read_mentions, read_structure
 
 LANGUAGE_PATTERN = re.compile(r"^[a-z]{2,3}(?:-[A-Za-z0-9]{2,8})*$")
-MAPPING_KEYS = frozenset({"article", "structure", "mentions"} | {section.name for section in SECTIONS})
-ARTICLE_KEYS = frozenset({"id", "text", "publisher", "url", "published", "language", "photo_credit", "credit_line",
-                          "inputs_from"})
+MAPPING_KEYS = object_keys("mapping")  # the keys of the mapping.yaml schema (kg/seeds/schema)
+ARTICLE_KEYS = object_keys("mapping", "article")
 
 
 @dataclass(frozen=True)
@@ -100,6 +100,7 @@ def load_article(folder: Path, registry: Registry, cameo_codes: set[str], root: 
     mapping_path = folder / "mapping.yaml"
     file = mapping_path.relative_to(root).as_posix() if mapping_path.is_relative_to(root) else str(mapping_path)
     root_node = load_yaml(mapping_path, file)
+    check_against_schema(root_node, "mapping")  # the form first; the meaning once the form is right
     problems: list[SeedProblem] = []
     top = Fields(root_node, "the mapping", problems, MAPPING_KEYS)
     meta = Fields(top.get("article") or root_node, "the 'article' section", problems, ARTICLE_KEYS)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from kg.seeds.fields import Fields
 from kg.seeds.reader import Located, SeedProblem
 from kg.seeds.records import Span
+from kg.seeds.schema import object_keys
 
 
 def find_all(text: str, quote: str, begin: int = 0, end: int | None = None) -> list[int]:
@@ -72,7 +73,7 @@ class Grounding:
         spans = [self.ground(quote, fields.get("occurrence"))]
         for extra in fields.items("also"):
             if isinstance(extra.value, dict):
-                extra_fields = Fields(extra, "an extra mention", self.problems, {"quote", "occurrence"})
+                extra_fields = Fields(extra, "an extra mention", self.problems, object_keys("mapping", "extra-mention"))
                 quote_value = extra_fields.get("quote")
                 if quote_value is None:
                     extra_fields.problem("an extra mention is missing 'quote'")
@@ -86,7 +87,7 @@ class Grounding:
         """Words inside the item's own span (a text), inside another quote (`{words, in, occurrence}`),
         or anywhere in the text (`{quote, occurrence}`)."""
         if isinstance(value.value, dict):
-            fields = Fields(value, "a span", self.problems, {"words", "in", "quote", "occurrence"})
+            fields = Fields(value, "a span", self.problems, object_keys("mapping", "span"))
             if fields.get("quote") is not None:
                 return self.ground(fields.get("quote"), fields.get("occurrence"))
             words = fields.get("words")

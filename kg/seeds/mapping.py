@@ -8,6 +8,8 @@ all of them at once, as a `SeedError`.
 
 The data flow, one module a step:
 - `reader`: YAML with the line of every value (`Located`);
+- `schema`: the form of each file, checked first against its JSON Schema (`schema/*.schema.json`, the format's
+  reference); the steps below check the meaning;
 - `fields`: the keys of one YAML mapping, type-checked (`Fields`, `check_id`);
 - `registry`: the shared entities (`load_registry`, `seed_registry`);
 - `article`: one article (`load_article`): its metadata and text, then

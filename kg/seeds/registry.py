@@ -8,6 +8,7 @@ from kg.seeds.fields import Fields, check_id
 from kg.seeds.reader import SeedError, SeedProblem, load_yaml
 from kg.seeds.reader import Located
 from kg.seeds.records import ACTOR_TYPES, ENTITY_TYPES, PLACE_TYPES, Entity, Registry
+from kg.seeds.schema import check_against_schema, object_keys
 
 QID_PATTERN = re.compile(r"^Q[1-9][0-9]*$")
 ORGANIZATION_TYPES = ACTOR_TYPES - {"Person", "State"}
@@ -35,12 +36,12 @@ def load_registry(path: Path, display_name: str) -> Registry:
     """Load and check the shared entity registry."""
     problems: list[SeedProblem] = []
     root = load_yaml(path, display_name)
-    top = Fields(root, "the registry", problems, {"entities"})
+    check_against_schema(root, "entities")  # the form first; the meaning once the form is right
+    top = Fields(root, "the registry", problems, object_keys("entities"))
     entities: dict[str, Entity] = {}
     links: list[tuple[str, str, Located]] = []
     for node in top.items("entities"):
-        fields = Fields(node, "an entity", problems, {"id", "type", "label", "aliases", "description", "wikidata",
-                                                      "country", "state", "jurisdiction", "counterparts"})
+        fields = Fields(node, "an entity", problems, object_keys("entities", "entity"))
         id_value = fields.get("id")
         entity_id = check_id(id_value, problems) if id_value else fields.problem("an entity is missing 'id'")
         entity_type = fields.text("type", required=True)

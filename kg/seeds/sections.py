@@ -24,8 +24,12 @@ from kg.seeds.records import (
     Stance,
     Statement,
 )
+from kg.seeds.schema import object_keys
 
-QUOTE_KEYS = frozenset({"quote", "occurrence", "also"})  # an item's own span and its extra mentions
+
+def keys(definition: str) -> frozenset[str]:
+    """The keys an object of the mapping.yaml schema (kg/seeds/schema) may have."""
+    return object_keys("mapping", definition)
 
 
 def read_event(reader: ArticleReader, fields: Fields, earlier: list[Event]) -> Event | None:
@@ -54,7 +58,7 @@ def read_event(reader: ArticleReader, fields: Fields, earlier: list[Event]) -> E
                   start=reader.time_expression(fields.get("start"), own),
                   end=reader.time_expression(fields.get("end"), own))
     for participant in fields.items("participants"):
-        part = Fields(participant, "a participant", problems, {"actor", "role"})
+        part = Fields(participant, "a participant", problems, keys("participant"))
         actor = reader.refer_required(part, "actor", "a participant", reader.actors)
         role = reader.choice(part, "role", ROLES, "role")
         if actor and role:
@@ -67,7 +71,7 @@ def read_event(reader: ArticleReader, fields: Fields, earlier: list[Event]) -> E
     event.coding = reader.coding(fields)
     event.cameo = event.coding.code if event.coding else None
     for outcome in fields.items("outcomes"):
-        outcome_fields = Fields(outcome, "an outcome", problems, {"type", "label"} | QUOTE_KEYS)
+        outcome_fields = Fields(outcome, "an outcome", problems, keys("outcome"))
         outcome_type = reader.choice(outcome_fields, "type", OUTCOME_TYPES, "outcome type")
         outcome_label = outcome_fields.text("label", required=True)
         outcome_spans = reader.anchors(outcome_fields)
@@ -118,8 +122,7 @@ def read_statement(reader: ArticleReader, fields: Fields, earlier: list[Statemen
         fields.problem("a statement needs 'verbatim' and/or 'paraphrase' (what was said)")
     said = [reader.text[span.begin:span.end] for span in spans]
     for stance_node in fields.items("claims"):
-        stance_fields = Fields(stance_node, "a claim stance", reader.problems,
-                               {"claim", "stance", "evaluation", "hedge"})
+        stance_fields = Fields(stance_node, "a claim stance", reader.problems, keys("stance"))
         claim_ref = reader.refer_required(stance_fields, "claim", "a claim", "claims or proposals")
         stance = reader.choice(stance_fields, "stance", STANCES, "stance")
         evaluation = (reader.choice(stance_fields, "evaluation", EVALUATIONS, "evaluation")
@@ -196,20 +199,11 @@ class Section:
 
 # In this order: a duplicate id is reported against its first definition in this order.
 SECTIONS = (
-    Section("events", "an event", QUOTE_KEYS | {"id", "type", "label", "cameo", "place", "date", "start", "end",
-                                               "participants", "follows", "part_of", "commemorates", "topics",
-                                               "outcomes", "hours_after", "source", "target"}, read_event),
-    Section("claims", "a claim", QUOTE_KEYS | {"id", "label", "about", "topics", "contradicts", "cameo", "source",
-                                               "target", "object", "condition", "reason"}, read_claim),
-    Section("statements", "a statement", QUOTE_KEYS | {"id", "speaker", "on_behalf_of", "at", "audience", "when",
-                                                       "verbatim", "paraphrase", "claims", "topics", "cameo",
-                                                       "source", "target", "cites"},
-            read_statement),
-    Section("proposals", "a proposal", QUOTE_KEYS | {"id", "label", "proposer", "to", "at", "offer",
-                                                     "in_exchange_for", "concerns", "topics", "cameo", "target"},
-            read_proposal),
-    Section("positions", "a position", QUOTE_KEYS | {"holder", "title", "of", "office", "according_to"},
-            read_position),
+    Section("events", "an event", keys("event"), read_event),
+    Section("claims", "a claim", keys("claim"), read_claim),
+    Section("statements", "a statement", keys("statement"), read_statement),
+    Section("proposals", "a proposal", keys("proposal"), read_proposal),
+    Section("positions", "a position", keys("position"), read_position),
 )
 
 

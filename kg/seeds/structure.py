@@ -8,6 +8,7 @@ from kg.seeds.context import ArticleReader
 from kg.seeds.fields import Fields
 from kg.seeds.reader import Located
 from kg.seeds.records import EntityMention, Segment, Span
+from kg.seeds.schema import object_keys
 
 
 def read_structure(reader: ArticleReader, node: Located | None) -> list[Segment]:
@@ -19,15 +20,14 @@ def read_structure(reader: ArticleReader, node: Located | None) -> list[Segment]
         offset += len(line) + 1
     kinds: dict[int, tuple[str, str | None]] = {}
     if node is not None:
-        fields = Fields(node, "structure", reader.problems,
-                        {"headings", "captions", "related_links", "link_markers", "credit_lines"})
+        fields = Fields(node, "structure", reader.problems, object_keys("mapping", "structure"))
         listed = [("headings", "Heading"), ("captions", "PhotoCaption"), ("related_links", "RelatedArticleLink"),
                   ("link_markers", "LinkMarker"), ("credit_lines", "CreditLine")]
         for key, kind in listed:
             for item in fields.items(key):
                 credit = None
                 if isinstance(item.value, dict):
-                    item_fields = Fields(item, "a caption", reader.problems, {"line", "credit"})
+                    item_fields = Fields(item, "a caption", reader.problems, object_keys("mapping", "caption"))
                     credit = reader.refer(item_fields.get("credit"), "a photo credit", reader.actors)
                     item = item_fields.get("line") or item_fields.problem("a caption is missing 'line'")
                     if item is None:
