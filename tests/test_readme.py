@@ -1,4 +1,4 @@
-"""The README a newcomer reads first: short (under 12 KB, the rest lives in docs/), and every file it links to
+"""The README a newcomer reads first: short (under 12,000 bytes, the rest lives in docs/), and every file it links to
 or shows exists in the repository."""
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from conftest import REPO
 README = REPO / "README.md"
 
 
-def test_the_readme_stays_under_twelve_kilobytes():
-    assert README.stat().st_size < 12 * 1024
+def test_the_readme_stays_under_twelve_thousand_bytes():
+    assert README.stat().st_size < 12_000
 
 
 def test_every_relative_link_and_picture_of_the_readme_exists():
