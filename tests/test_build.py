@@ -4,41 +4,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from pyoxigraph import Store
 
 from conftest import REPO, run_kg
+from seed_graph import A, ARTICLE_ID, BASE, ask, select
 
-ARTICLE_ID = "cgtn-2019-03-01-hanoi-summit"
 ARTICLE_TEXT = (REPO / "seeds" / "articles" / ARTICLE_ID / "article.txt").read_text(encoding="utf-8")
-BASE = "https://w3id.org/diplomacy-kg/"
-A = f"{BASE}article/{ARTICLE_ID}"
-PREFIXES = f"""
-PREFIX dipl: <https://w3id.org/diplomacy-kg/ontology#>
-PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
-PREFIX xsd: <http://www.w3.org/2001/XMLSchema#>
-PREFIX nif: <http://persistence.uni-leipzig.org/nlp2rdf/ontologies/nif-core#>
-PREFIX gaf: <http://groundedannotationframework.org/gaf#>
-PREFIX schema: <http://schema.org/>
-PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
-PREFIX prov: <http://www.w3.org/ns/prov#>
-PREFIX cameo: <https://w3id.org/diplomacy-kg/cameo/>
-PREFIX wd: <http://www.wikidata.org/entity/>
-PREFIX e: <{BASE}entity/>
-PREFIX ev: <{A}/event/>
-PREFIX st: <{A}/statement/>
-PREFIX cl: <{A}/claim/>
-PREFIX pr: <{A}/proposal/>
-"""
-
-
-def ask(store: Store, pattern: str) -> bool:
-    return bool(store.query(f"{PREFIXES} ASK {{ {pattern} }}", use_default_graph_as_union=True))
-
-
-def select(store: Store, query: str) -> list[dict[str, str]]:
-    solutions = store.query(PREFIXES + query, use_default_graph_as_union=True)
-    names = [v.value for v in solutions.variables]
-    return [{name: row[name].value for name in names if row[name] is not None} for row in solutions]
 
 
 def test_the_article_text_is_the_seed_byte_for_byte():
