@@ -471,16 +471,30 @@ def browser() -> Iterator:
 VIRTUOSO_TIME_LIMIT = 10  # seconds: the store's own MaxQueryExecutionTime, above kg serve's in the tests
 
 
-@pytest.fixture(scope="session")
-def virtuoso(tmp_path_factory: pytest.TempPathFactory) -> Iterator:
-    """A private OpenLink Virtuoso 7 (benchmarks/virtuoso/server.py): a temporary database, free HTTP and ISQL
-    ports, administrator dba/dba on 127.0.0.1; stopped by its PID after the session. Fails (never skips) when
-    Debian's virtuoso-opensource is missing: make test installs it when root."""
+def start_virtuoso(folder: Path):
+    """A private OpenLink Virtuoso 7 (benchmarks/virtuoso/server.py) with its database in `folder`: free HTTP and
+    ISQL ports, administrator dba/dba on 127.0.0.1. Fails (never skips) when Debian's virtuoso-opensource is
+    missing: make test installs it when root."""
     launcher = load_benchmark_module("virtuoso/server.py")
     reason = launcher.missing()
     if reason:
         pytest.fail(f"the Virtuoso tests need Debian's virtuoso-opensource ({reason}); "
                     "run them with make test as root, or leave them out with -m 'not virtuoso'")
-    server = launcher.start_virtuoso(tmp_path_factory.mktemp("virtuoso"), max_seconds=VIRTUOSO_TIME_LIMIT)
+    return launcher.start_virtuoso(folder, max_seconds=VIRTUOSO_TIME_LIMIT)
+
+
+@pytest.fixture(scope="session")
+def virtuoso(tmp_path_factory: pytest.TempPathFactory) -> Iterator:
+    """A Virtuoso (start_virtuoso) shared by the session's tests; stopped by its PID afterwards."""
+    server = start_virtuoso(tmp_path_factory.mktemp("virtuoso"))
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def own_virtuoso(tmp_path_factory: pytest.TempPathFactory) -> Iterator:
+    """A Virtuoso (start_virtuoso) of the test module's own: for a module whose store must hold exactly what it
+    loads, whatever other modules load or change in theirs; stopped by its PID afterwards."""
+    server = start_virtuoso(tmp_path_factory.mktemp("own-virtuoso"))
     yield server
     server.stop()

@@ -32,9 +32,11 @@ SLOW = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
 
 
 @pytest.fixture(scope="module")
-def loaded(virtuoso, built_release, protocol_dataset, tmp_path_factory) -> str:
-    """Virtuoso holding the release (kg publish), the W3C protocol suite's dataset, and a stranger's graph with a
-    Person in it; returns the store's /sparql."""
+def loaded(own_virtuoso, built_release, protocol_dataset, tmp_path_factory) -> str:
+    """A Virtuoso of this module's own (none of test_virtuoso_publish's changes in it) holding the release
+    (kg publish), the W3C protocol suite's dataset, and a stranger's graph with a Person in it; returns the
+    store's /sparql."""
+    virtuoso = own_virtuoso
     published = run_kg("publish", "--to", virtuoso.graph_store, "--build-dir", built_release.path.parent.parent,
                        env=ADMIN)
     assert published.returncode == 0, published.stderr
@@ -87,6 +89,47 @@ def test_only_the_releases_graphs_are_served(remote, release_server, built_relea
     assert graph_names == {graph.value for graph in Store.read_only(str(built_release.store_path)).named_graphs()}
 
 
+def test_queries_leave_the_few_other_graphs_out_rather_than_list_the_releases(loaded, built_release):
+    """At 10,000 articles a dataset listing every graph makes Virtuoso refuse or time out (docs/stores.md): each
+    query is sent with Virtuoso's exclusions of the store's other graphs instead, and GRAPH <iri> with that graph
+    named; only a query with a path modifier (or GRAPH <iri> beside GRAPH ?g) is sent the list."""
+    from kg.sparql import remote as remote_module
+
+    with httpx.Client() as client:
+        scope = remote_module.GraphScope(f"{BASE}graph/", remote_module.RemoteStore(loaded, client, 60), refresh_seconds=0)
+        release_graphs = sorted(graph.value for graph in Store.read_only(str(built_release.store_path)).named_graphs())
+        assert scope.graphs == release_graphs
+        assert STRANGER in scope.excluded and "http://www.openlinksw.com/schemas/virtrdf#" in scope.excluded
+        assert not set(scope.excluded) & set(release_graphs)
+
+        def sent(query: str) -> tuple[str, list[str], list[str]]:
+            pragmas, _, default, named = scope.confine(query, [], [], False)
+            return pragmas, default, named
+
+        pragmas, default, named = sent("SELECT * WHERE { ?s ?p ?o }")
+        assert pragmas.count("default-graph-exclude") == len(scope.excluded) and "named-graph" not in pragmas
+        assert (default, named) == ([], [])
+        pragmas, default, named = sent(f"SELECT * WHERE {{ GRAPH <{BASE}graph/ontology> {{ ?s ?p ?o }} }}")
+        assert "named-graph" not in pragmas and (default, named) == ([], [f"{BASE}graph/ontology", remote_module.EMPTY_GRAPH])
+        pragmas, default, named = sent("SELECT * WHERE { GRAPH ?g { ?s ?p ?o } }")
+        assert pragmas.count("named-graph-exclude") == len(scope.excluded) and (default, named) == ([], [])
+        for listed in ("SELECT * WHERE { ?s <urn:p>* ?o }", f"SELECT * WHERE {{ GRAPH ?g {{ ?s ?p ?o }} GRAPH <{STRANGER}> {{ ?s ?p ?o }} }}"):
+            pragmas, default, named = sent(listed)
+            assert pragmas == "" and default == release_graphs
+
+
+def test_the_graph_list_is_read_page_by_page(loaded, monkeypatch):
+    """Virtuoso cuts an answer at its ResultSetMaxRows without saying so: the graphs are read a page at a time."""
+    from kg.sparql import remote as remote_module
+
+    with httpx.Client() as client:
+        store = remote_module.RemoteStore(loaded, client, 60)
+        whole = remote_module.GraphScope(f"{BASE}graph/", store, refresh_seconds=0)
+        monkeypatch.setattr(remote_module, "SCOPE_PAGE", 2)
+        paged = remote_module.GraphScope(f"{BASE}graph/", store, refresh_seconds=0)
+    assert len(whole.graphs) > 2 and paged.graphs == whole.graphs and paged.excluded == whole.excluded
+
+
 def test_the_void_counts_are_the_releases(remote, built_release):
     """void:triples, classes, properties, distinct subjects and objects counted through kg serve --store are the
     release's, counted in its dump term by term; all but distinct objects are also what its description
@@ -123,6 +166,13 @@ def test_the_void_counts_are_the_releases(remote, built_release):
     "WHERE { { ?s ?p ?o } UNION { GRAPH ?g { ?s ?p ?o } } } GROUP BY ?g ORDER BY ?g",
     f"ASK {{ <{BASE}entity/mike-pompeo> ?p ?o }}",
     "ASK { ?s <urn:nothing> ?o }",
+    # GRAPH <iri>, GRAPH ?g, both, and a path modifier: each goes to Virtuoso its own way (GraphScope.confine)
+    f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{BASE}graph/ontology> {{ ?s ?p ?o }} }}",
+    f"PREFIX g: <{BASE}graph/> SELECT * WHERE {{ GRAPH g:entities {{ ?s a <{DIPL}Person> }} }} ORDER BY ?s",
+    f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{STRANGER}> {{ ?s ?p ?o }} }}",
+    "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s a ?c } } GROUP BY ?g ORDER BY ?g",
+    f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH ?g {{ ?s a ?c }} GRAPH <{BASE}graph/entities> {{ ?s ?p ?o }} }}",
+    f"SELECT ?c WHERE {{ ?c <http://www.w3.org/2004/02/skos/core#broader>* <{BASE}cameo/02> }} ORDER BY ?c",
 ])
 def test_select_and_ask_answer_as_the_embedded_store(remote, release_server, query):
     for media_type in ("application/sparql-results+json", "application/sparql-results+xml", "text/csv",

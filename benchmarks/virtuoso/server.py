@@ -90,6 +90,20 @@ class Virtuoso:
         return path.read_text(errors="replace")[-3000:] if path.is_file() else ""
 
 
+PRIVATE_GRAPHS = "http://www.openlinksw.com/schemas/virtrdf#PrivateGraphs"  # Virtuoso's group of private graphs
+
+
+def private_graphs_script(graphs: list[str]) -> str:
+    """ISQL making `graphs` private: the anonymous SPARQL user ("nobody", the one /sparql answers as) no longer
+    reads them, so its default graph and GRAPH ?g leave them out, while every other graph, published now or
+    later, stays readable (Virtuoso's graph-level security; docs/stores.md)."""
+    lines = [f"DB.DBA.RDF_GRAPH_GROUP_CREATE ('{PRIVATE_GRAPHS}', 1);"]
+    lines += [f"DB.DBA.RDF_GRAPH_GROUP_INS ('{PRIVATE_GRAPHS}', '{graph}');" for graph in graphs]
+    lines += ["DB.DBA.RDF_DEFAULT_USER_PERMS_SET ('nobody', 0, 1);",  # private graphs: nothing
+              "DB.DBA.RDF_DEFAULT_USER_PERMS_SET ('nobody', 1, 0);"]  # the others: read
+    return "\n".join(lines) + "\n"
+
+
 def configure(folder: Path, http_port: int, isql_port: int, *, buffers: int = 50_000,
               max_rows: int = 1_000_000, max_seconds: int = 0, dirs_allowed: tuple[Path, ...] = ()) -> Path:
     """Write `folder`/virtuoso.ini: the packaged one with every path, port and limit set for `folder`.
