@@ -266,3 +266,22 @@ def test_a_store_that_is_down_or_not_a_union_is_refused_at_startup(built_release
     finally:
         process.terminate()
         process.wait(10)
+
+
+def test_a_store_that_goes_down_while_served_is_a_502_and_one_log_line(kg_serve, built_release, tmp_path):
+    """The store stops under a running kg serve --store: clients get 502 in the one error shape, and the log says
+    what failed in one line, with no traceback."""
+    process, url = start_oxigraph(tmp_path / "store")
+    try:
+        assert run_kg("publish", "--to", f"{url}/store", "--build-dir", built_release.path.parent.parent).returncode == 0
+        server = kg_serve("--store", f"{url}/query", "--workers", "1")
+        assert httpx.get(server.sparql, params={"query": PERSONS}).status_code == 200
+    finally:
+        process.terminate()
+        process.wait(10)
+    response = httpx.get(server.sparql, params={"query": PERSONS}, headers={"Accept": "application/json"})
+    assert response.status_code == 502
+    assert response.json()["message"] == "the SPARQL store behind this endpoint is unavailable; try again later"
+    log = server.log_path.read_text()
+    assert "the SPARQL store failed: cannot reach the store" in log
+    assert "Traceback" not in log

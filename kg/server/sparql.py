@@ -193,8 +193,8 @@ class SparqlEndpoint:
                                     ((b"connection", b"close"),)) from None
             except QueryAbandoned as error:  # the process passed its memory budget and is being replaced
                 raise ProtocolError(503, str(error), ((b"connection", b"close"),)) from None
-            except ConnectionError:  # a remote store (kg serve --store) is down or failing
-                log.exception("the SPARQL store failed")
+            except ConnectionError as error:  # a remote store (kg serve --store) is down or failing
+                log.error("the SPARQL store failed: %s", error)  # the message says how; no traceback in the log
                 raise ProtocolError(502, "the SPARQL store behind this endpoint is unavailable; try again later") from None
         if key is not None and self.executor.local and self._plans.get(key) is plan:
             self._learn(key, plan, body, capped, cpu)
