@@ -18,7 +18,7 @@ import rdflib
 from rdflib.namespace import RDF, SH
 
 from kg.validate.engines import ENGINES
-from kg.validate.shacl import Shapes, validate_dataset
+from kg.validate.shacl import Shapes, Violation, validate_dataset
 from shape_breaks import BREAKS, SHAPES_NS, Break, broken_triples, expand, shape_iri
 
 # Parameters that make a constraint component; every one used in shapes/ must be broken below.
@@ -99,6 +99,21 @@ def test_the_constraint_fires_with_its_message_on_a_graph_broken_for_it(broken: 
     expected = template_pattern(str(shapes.graph.value(message_source, SH.message)))
     for violation in fired:
         assert expected.match(violation.message), violation.message
+
+
+def records(violations: list[Violation]) -> set[tuple]:
+    """Everything a violation says, value included (Violation equality leaves the value out). A set: a
+    SPARQL constraint's duplicate solutions are one violation (`kg validate` and `kg build` print it once)."""
+    return {(v.focus, v.node, v.label, v.path, v.shape, v.constraint, v.message, v.severity, v.source, v.value)
+            for v in violations}
+
+
+@pytest.mark.parametrize("broken", BREAKS, ids=lambda b: b.id)
+def test_both_engines_give_the_same_violations_on_every_break(broken: Break, break_result):
+    """The compiled engine and pyshacl (`kg validate --engine`) say the same, record for record."""
+    compiled, reference = break_result(broken, "compiled"), break_result(broken, "pyshacl")
+    assert not compiled.conforms and not reference.conforms
+    assert records(compiled.violations) == records(reference.violations) != set()
 
 
 def test_every_typed_resource_of_the_articles_and_the_registry_is_checked_by_a_shape(seed_quads, shapes):
