@@ -13,13 +13,18 @@ from pathlib import Path
 from conftest import REPO, SHARED
 
 
+# The child runs need none of the suite's plugins but xdist: leaving out hypothesis's and schemathesis's, which
+# load at every pytest start, makes each run a third of the time (6.1 s -> 2.2 s with two workers).
+CHILD_PYTEST = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-p", "no:hypothesispytest",
+                "-p", "no:schemathesis"]
+
+
 def collect_reconcile_tests(shared: Path, ci: str | None, *options: str) -> subprocess.CompletedProcess:
     env = {key: value for key, value in os.environ.items() if key not in ("CI", "KG_SHARED")}
     env["KG_SHARED"] = str(shared)
     if ci is not None:
         env["CI"] = ci
-    return subprocess.run([sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider",
-                           *options, "tests/test_reconcile.py"], cwd=REPO, env=env, capture_output=True, text=True, timeout=120)
+    return subprocess.run([*CHILD_PYTEST, "--collect-only", "-q", *options, "tests/test_reconcile.py"], cwd=REPO, env=env, capture_output=True, text=True, timeout=120)
 
 
 def test_without_shared_the_conformance_tests_are_left_out_with_one_clear_message(tmp_path: Path) -> None:
@@ -58,8 +63,8 @@ def run_reconcile_tests_in_workers(shared: Path, ci: str | None) -> subprocess.C
     env["KG_SHARED"] = str(shared)
     if ci is not None:
         env["CI"] = ci
-    return subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-n", "2",
-                           "-k", "test_the_manifest_is_a_valid_0_2_manifest", "tests/test_reconcile.py"],
+    return subprocess.run([*CHILD_PYTEST, "-q", "-n", "2", "-k", "test_the_manifest_is_a_valid_0_2_manifest",
+                           "tests/test_reconcile.py"],
                           cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
 
 
