@@ -66,5 +66,7 @@ def test_the_graph_draws_every_node_and_opens_a_nodes_page(release_server, page)
     page.wait_for_selector("#network canvas")
     assert page.evaluate("network.nodes().length") == page.evaluate(
         "JSON.parse(document.getElementById('picture-data').textContent).nodes.length")
-    page.evaluate("network.getElementById('https://w3id.org/diplomacy-kg/entity/mike-pompeo').emit('tap')")
+    # tapped from a timer: an evaluate whose own code navigates away waits on Playwright for seconds (13 s here)
+    page.evaluate("setTimeout(() => network.getElementById('https://w3id.org/diplomacy-kg/entity/mike-pompeo')"
+                  ".emit('tap'), 0)")
     page.wait_for_url("**/entity/mike-pompeo")
