@@ -181,6 +181,8 @@ def test_listing_in_html_and_json(release_app, built_release):
     assert html.headers["content-type"].startswith("text/html")
     assert 'href="/dumps/graph.jsonld.gz"' in html.text
     assert release_app.get("/dumps/nothing.ttl").status_code == 404
+    head = release_app.head("/dumps/", headers={"Accept": "application/json"})
+    assert head.status_code == 200 and head.headers["content-type"] == "application/json" and not head.content
 
 
 # -- hostile Range headers -------------------------------------------------------------------

@@ -86,6 +86,15 @@ def test_openapi_describes_each_query_and_its_parameters(release_server) -> None
     assert {f"/queries/{p.stem}" for p in (REPO / "queries").glob("*.rq")} <= set(paths)
 
 
+def test_every_operation_in_the_openapi_document_has_its_own_id(release_app) -> None:
+    """OpenAPI: operationId MUST be unique; client generators name their methods after it."""
+    paths = release_app.get("/openapi.json").json()["paths"]
+    ids = [operation["operationId"] for item in paths.values() for operation in item.values()
+           if isinstance(operation, dict) and "operationId" in operation]
+    assert len(ids) > 10
+    assert sorted(ids) == sorted(set(ids)), [i for i in set(ids) if ids.count(i) > 1]
+
+
 def test_html_page_has_a_form_and_the_result_table(release_server) -> None:
     page = httpx.get(f"{release_server.base_url}/queries/positions-held",
                      params={"person": f"{ENTITY}wang-yi"}, headers=BROWSER)

@@ -308,7 +308,9 @@ async def _multipart_fields(request: Request, body: bytes) -> tuple[tuple[str, s
 
 # -- manifest, queries, extension ---------------------------------------------------------------
 
-@router.api_route("", methods=["GET", "POST"], summary="Reconciliation API 0.2: manifest, queries, data extension")
+# one route per method: a route with two methods gives both one operationId in the OpenAPI document
+@router.post("", operation_id="reconcile_post", summary="Reconciliation API 0.2: queries, data extension (form)")
+@router.get("", operation_id="reconcile_get", summary="Reconciliation API 0.2: manifest, queries, data extension")
 async def reconcile(request: Request) -> Response:
     try:
         fields = await read_fields(request)
