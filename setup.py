@@ -8,6 +8,7 @@ folder); package-data then includes both.
 """
 import importlib.util
 import shutil
+import warnings
 from pathlib import Path
 
 from setuptools import setup
@@ -31,5 +32,9 @@ class BuildWithBrowserLibraries(build_py):
             shutil.copytree(root / folder, root / "kg" / "project_files" / folder)
         super().run()
 
+
+# The folders this hook creates (kg/project_files/*, kg/static/vendor/*) hold data, carried by `kg`'s
+# package-data; setuptools, which looked for packages before they existed, would warn that each "would be ignored".
+warnings.filterwarnings("ignore", message=r"Package 'kg\.(project_files|static\.vendor)\b")
 
 setup(cmdclass={"build_py": BuildWithBrowserLibraries})
