@@ -10,7 +10,7 @@ from collections import Counter
 import pytest
 import rdflib
 from rdflib.compare import isomorphic
-from rdflib.namespace import DCAT, RDF, VOID
+from rdflib.namespace import RDF, VOID
 
 from kg.release.description import ARTICLES_QUERY, COUNT_QUERIES, PARTITION_QUERIES
 
@@ -26,7 +26,7 @@ def description(built_release) -> rdflib.Graph:
 def dataset(description, built_release) -> rdflib.URIRef:
     node = rdflib.URIRef(built_release.manifest["base"] + "dataset")
     assert (node, RDF.type, VOID.Dataset) in description
-    assert (node, RDF.type, DCAT.Dataset) in description
+    assert (node, RDF.type, rdflib.namespace.DCAT.Dataset) in description
     return node
 
 
@@ -70,16 +70,16 @@ def test_every_dump_is_a_distribution_with_size_media_type_and_checksum(descript
     base = built_release.manifest["base"]
     dumps = {str(d) for d in description.objects(dataset, VOID.dataDump)}
     assert {f"{base}dumps/graph.{ext}{gz}" for ext in ("ttl", "nt", "nq", "trig", "jsonld") for gz in ("", ".gz")} == dumps
-    for distribution in description.objects(dataset, DCAT.distribution):
-        url = description.value(distribution, DCAT.downloadURL)
+    for distribution in description.objects(dataset, rdflib.namespace.DCAT.distribution):
+        url = description.value(distribution, rdflib.namespace.DCAT.downloadURL)
         if url is None:
             continue  # the SPARQL endpoint (a DataService)
         name = str(url).rsplit("/", 1)[-1]
         data = (built_release.dumps / name).read_bytes()
-        assert description.value(distribution, DCAT.byteSize).toPython() == len(data)
+        assert description.value(distribution, rdflib.namespace.DCAT.byteSize).toPython() == len(data)
         checksum = description.value(distribution, SPDX.checksum)
         assert str(description.value(checksum, SPDX.checksumValue)) == hashlib.sha256(data).hexdigest()
-        assert description.value(distribution, DCAT.mediaType) is not None
+        assert description.value(distribution, rdflib.namespace.DCAT.mediaType) is not None
     assert (dataset, VOID.sparqlEndpoint, rdflib.URIRef(base + "sparql")) in description
     assert (dataset, VOID.uriSpace, rdflib.Literal(base)) in description
     assert description.value(dataset, rdflib.URIRef("http://purl.org/dc/terms/license")) is not None
